@@ -94,6 +94,32 @@ def test_context_window_contains_box_and_stays_inside_non_square():
         assert 0 <= y1 <= 250 and 270 <= y2 <= 300
 
 
+def _three_box_sample():
+    """A 300x100 coordinate image with three boxes, as transform input."""
+    img = _coord_image(300, 100)
+    boxes = [[250, 10, 280, 40], [20, 50, 60, 95], [100, 5, 130, 30]]
+    results = dict(
+        img=img,
+        img_id=7,
+        instances=[dict(bbox=b, bbox_label=k) for k, b in enumerate(boxes)])
+    return img, boxes, results
+
+
+def test_hyperbolic_object_view_from_window_on_request():
+    np.random.seed(1)
+    _, boxes, results = _three_box_sample()
+    t = _transform(jitter_area=64 * 64, hyp_object_crop='window')
+    jittered = 0
+    for _ in range(50):
+        out = t(dict(results))
+        np.testing.assert_array_equal(out['img'][3], out['img'][0])
+        gx1, gy1, gx2, gy2 = boxes[out['object_index']]
+        jittered += out['img'][3].shape[:2] != (gy2 - gy1, gx2 - gx1)
+    assert jittered > 0  # the windows really differ from the boxes
+    with pytest.raises(ValueError, match='hyp_object_crop'):
+        _transform(hyp_object_crop='scene')
+
+
 def test_large_box_is_not_jittered():
     box = (0.0, 0.0, 300.0, 250.0)
     assert sample_context_window(box, 400, 300, 256 * 256) == box
@@ -109,12 +135,7 @@ def test_transform_crops_match_windows_on_non_square_image():
     """The views are exactly the pixels of the reported windows; x is the
     width axis and y the height axis."""
     np.random.seed(0)
-    img = _coord_image(300, 100)
-    boxes = [[250, 10, 280, 40], [20, 50, 60, 95], [100, 5, 130, 30]]
-    results = dict(
-        img=img,
-        img_id=7,
-        instances=[dict(bbox=b, bbox_label=k) for k, b in enumerate(boxes)])
+    img, boxes, results = _three_box_sample()
     t = _transform(jitter_area=64 * 64)
     for _ in range(100):
         out = t(dict(results))
@@ -128,9 +149,12 @@ def test_transform_crops_match_windows_on_non_square_image():
         assert obj_view[0, 0, 0] == ox1 % 256 and obj_view[0, 0, 1] == oy1
         assert scene_view[-1, -1, 1] == sy2 - 1
         np.testing.assert_array_equal(out['img'][1], obj_view)
-        np.testing.assert_array_equal(out['img'][3], obj_view)
-        # the object window contains the object box and lies in the image
+        # the hyperbolic object view is the annotated box alone
         gx1, gy1, gx2, gy2 = boxes[out['object_index']]
+        np.testing.assert_array_equal(out['img'][3], img[gy1:gy2, gx1:gx2])
+        np.testing.assert_array_equal(out['object_gt_bbox'],
+                                      boxes[out['object_index']])
+        # the object window contains the object box and lies in the image
         assert ox1 <= gx1 and oy1 <= gy1 and ox2 >= gx2 and oy2 >= gy2
         assert 0 <= ox1 and ox2 <= 300 and 0 <= oy1 and oy2 <= 100
         assert out['object_label'] == out['object_index']

@@ -34,7 +34,11 @@ class SceneObjectViews(BaseTransform):
             scene view, object view (hyperbolic)]  # scene_view_pipeline
 
        with ``N = num_object_views`` (2 for MoCo-style methods). The last
-       two are only present with ``with_hyperbolic_views=True``.
+       two are only present with ``with_hyperbolic_views=True``. The
+       Euclidean object views are made from the context window of step 1;
+       the hyperbolic object view, as in the reference code, from the
+       annotated box itself (``hyp_object_crop='box'``), so the object the
+       scene is tied to is the object alone, as at zero-shot time.
 
     Boxes are clipped to the loaded image; crops use the smallest integer
     pixel window covering a box.
@@ -72,6 +76,10 @@ class SceneObjectViews(BaseTransform):
         jitter_area (float): Objects smaller than this area (pixels) get a
             random context window. 0 disables the jitter.
             Defaults to 256 * 256.
+        hyp_object_crop (str): What the hyperbolic object view is cut from:
+            ``'box'`` (the annotated box, the reference's choice) or
+            ``'window'`` (the same context window as the Euclidean views).
+            Defaults to ``'box'``.
         on_error (str): What to do with a sample without any usable box:
             ``'raise'`` an error naming the image, or ``'skip'`` (return
             None so the dataset fetches another sample, with a warning).
@@ -87,6 +95,7 @@ class SceneObjectViews(BaseTransform):
                  min_scene_boxes: int = 2,
                  max_scene_boxes: int = 5,
                  jitter_area: float = 256 * 256,
+                 hyp_object_crop: str = 'box',
                  on_error: str = 'raise') -> None:
         name = 'SceneObjectViews'
         if num_object_views < 1:
@@ -99,6 +108,9 @@ class SceneObjectViews(BaseTransform):
         if jitter_area < 0:
             raise ValueError(f'{name}: jitter_area must be >= 0, got '
                              f'{jitter_area}')
+        if hyp_object_crop not in ('box', 'window'):
+            raise ValueError(f"{name}: hyp_object_crop must be 'box' or "
+                             f"'window', got {hyp_object_crop!r}")
         if with_hyperbolic_views and scene_view_pipeline is None:
             raise ValueError(f'{name}: with_hyperbolic_views=True needs a '
                              'scene_view_pipeline')
@@ -112,6 +124,7 @@ class SceneObjectViews(BaseTransform):
         self.min_scene_boxes = int(min_scene_boxes)
         self.max_scene_boxes = int(max_scene_boxes)
         self.jitter_area = float(jitter_area)
+        self.hyp_object_crop = hyp_object_crop
         self.on_error = check_on_error(on_error, name)
         self.skipped = 0
 
@@ -154,8 +167,9 @@ class SceneObjectViews(BaseTransform):
             img_h (int): Image height.
 
         Returns:
-            dict: ``object_index``, ``object_window`` and ``scene_window``
-            (integer pixel windows) and ``scene_indices``.
+            dict: ``object_index``, ``object_window`` (the context window),
+            ``object_box`` (the box itself) and ``scene_window`` (integer
+            pixel windows) and ``scene_indices``.
         """
         n = len(boxes)
         obj = int(np.random.randint(n))
@@ -169,6 +183,7 @@ class SceneObjectViews(BaseTransform):
         return dict(
             object_index=obj,
             object_window=to_pixel_window(window, img_w, img_h),
+            object_box=to_pixel_window(boxes[obj], img_w, img_h),
             scene_window=to_pixel_window(hull, img_w, img_h),
             scene_indices=scene_idx)
 
@@ -203,7 +218,12 @@ class SceneObjectViews(BaseTransform):
         if self.with_hyperbolic_views:
             scene_crop = img[sy1:sy2, sx1:sx2]
             views.append(self._view(self.scene_pipeline, scene_crop))
-            views.append(self._view(self.scene_pipeline, obj_crop))
+            if self.hyp_object_crop == 'box':
+                bx1, by1, bx2, by2 = s['object_box']
+                hyp_obj_crop = img[by1:by2, bx1:bx2]
+            else:
+                hyp_obj_crop = obj_crop
+            views.append(self._view(self.scene_pipeline, hyp_obj_crop))
 
         obj = s['object_index']
         results['img'] = views
@@ -222,6 +242,7 @@ class SceneObjectViews(BaseTransform):
                 f'with_hyperbolic_views={self.with_hyperbolic_views}, '
                 f'scene_boxes={self.min_scene_boxes}..{self.max_scene_boxes}'
                 f', jitter_area={self.jitter_area:g}, '
+                f'hyp_object_crop={self.hyp_object_crop!r}, '
                 f'on_error={self.on_error!r},\n'
                 f'  object_view_pipeline={self.object_pipeline},\n'
                 f'  scene_view_pipeline={self.scene_pipeline})')

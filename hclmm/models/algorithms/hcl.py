@@ -140,8 +140,15 @@ class HCLMixin:
         if self.hyp_head.query == 'object':
             query_img, key_img = key_img, query_img
         # the query through the online encoder, the key through the key encoder
+        if self.hyp_head.online_pair:
+            # one pass, so BatchNorm normalises scenes and objects together
+            # and their norms can differ as they will at evaluation
+            both = self.online_projection(torch.cat([query_img, key_img]))
+            query_u, online_key = both.split(query_img.shape[0])
+        else:
+            query_u, online_key = self.online_projection(query_img), None
         losses.update(self.hyp_head.loss(
-            self.online_projection(query_img), self.key_projection(key_img)))
+            query_u, self.key_projection(key_img), online_key))
         return losses
 
     @torch.no_grad()

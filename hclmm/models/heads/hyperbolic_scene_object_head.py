@@ -5,10 +5,11 @@ from typing import Dict, Optional
 
 import torch
 import torch.nn as nn
-from mmengine.dist import all_gather
+from mmengine.dist import all_gather, all_reduce
 
 from hclmm.registry import MODELS
-from ..utils import Curvature, origin_dist, to_manifold
+from ..utils import (Curvature, cone_angle, cone_half_aperture, origin_dist,
+                     to_manifold)
 
 __all__ = ['HyperbolicSceneObjectHead']
 
@@ -66,6 +67,38 @@ class HyperbolicSceneObjectHead(nn.Module):
             loss (see docs/hcl.md), so ``'object'`` is the side that puts
             scenes nearer the origin than their objects. Defaults to
             ``'scene'``.
+        scale_norm (float, optional): Target typical radius ``rho`` of the
+            projections (after ``feature_scale``, before clipping). In
+            training every query batch is divided by its geometric-mean norm
+            ``exp(mean log|u|)`` (with gradient; robust to a few huge
+            projections, unlike a root mean square) and multiplied by
+            ``rho``, so the loss cannot grow all norms together, only move
+            them relative to one another; a running value of that scale
+            (momentum ``scale_momentum``, averaged over processes, kept in
+            checkpoints) scales the keys and every embedding in
+            evaluation. Without it the hyperbolic InfoNCE
+            inflates the common scale of all projections until every point
+            reaches the clipping sphere, where clipping removes the radial
+            gradient and all norms become equal (see docs/hcl.md). None
+            disables it, as in the reference code. Defaults to None.
+        scale_momentum (float): Momentum of the running scale.
+            Defaults to 0.1.
+        entailment_weight (float): Weight of an entailment-cone term
+            (Ganea et al. 2018, as MERU uses for text over images): the
+            object must lie in the hyperbolic cone whose apex is its scene,
+            ``max(0, angle(scene, object) - half_aperture(scene))``. Cones
+            narrow away from the origin, so the term asks for scenes nearer
+            the origin than their objects; it is not in the HCL paper.
+            Poincare ball only. 0 disables it. Defaults to 0.
+        entailment_k (float): Aperture constant ``k`` of the cones.
+            Defaults to 0.1.
+        online_pair (bool): Also embed the key side's images with the online
+            encoder (one more forward and backward pass). The online pair
+            then shares one scale (``scale_norm`` over both sides, so scene
+            norms can move against object norms), the entailment term acts
+            on it with gradient on both sides, and the logged norms are
+            those of the online pair. The InfoNCE keys stay the momentum
+            encoder's. Defaults to False.
     """
 
     def __init__(self,
@@ -81,8 +114,34 @@ class HyperbolicSceneObjectHead(nn.Module):
                  norm_only_grad: bool = False,
                  feature_scale: float = 1.0,
                  learn_feature_scale: bool = False,
-                 query: str = 'scene') -> None:
+                 query: str = 'scene',
+                 scale_norm: Optional[float] = None,
+                 scale_momentum: float = 0.1,
+                 entailment_weight: float = 0.0,
+                 entailment_k: float = 0.1,
+                 online_pair: bool = False) -> None:
         super().__init__()
+        self.online_pair = bool(online_pair)
+        if entailment_weight < 0:
+            raise ValueError(f'entailment_weight must be >= 0, got '
+                             f'{entailment_weight}')
+        if entailment_weight > 0 and manifold != 'poincare':
+            raise ValueError('entailment_weight > 0 needs the Poincare ball '
+                             f'(manifold={manifold!r})')
+        if not entailment_k > 0:
+            raise ValueError(f'entailment_k must be > 0, got {entailment_k}')
+        self.entailment_weight = float(entailment_weight)
+        self.entailment_k = float(entailment_k)
+        if scale_norm is not None and not scale_norm > 0:
+            raise ValueError(f'scale_norm must be > 0 or None, got '
+                             f'{scale_norm}')
+        if not 0 < scale_momentum <= 1:
+            raise ValueError(f'scale_momentum must be in (0, 1], got '
+                             f'{scale_momentum}')
+        self.scale_norm = scale_norm
+        self.scale_momentum = float(scale_momentum)
+        # 0 = not yet measured; the first training batch sets it
+        self.register_buffer('running_scale', torch.zeros(()))
         if manifold not in ('poincare', 'lorentz'):
             raise ValueError(
                 f"manifold must be 'poincare' or 'lorentz', got {manifold!r}")
@@ -136,9 +195,45 @@ class HyperbolicSceneObjectHead(nn.Module):
         proj_k.requires_grad_(False)
         return proj_k
 
-    def to_manifold(self, u: torch.Tensor) -> torch.Tensor:
-        """Scale, clip, map with ``exp_0`` and (Poincare) project; float32."""
+    @staticmethod
+    def _batch_scale(u: torch.Tensor) -> torch.Tensor:
+        """Geometric mean of the norms of a batch of projections."""
+        return u.norm(dim=-1).clamp_min(1e-12).log().mean().exp()
+
+    def normalise_scale(self, u: torch.Tensor,
+                        batch_stats: bool = False) -> torch.Tensor:
+        """Rescale projections to the typical radius ``scale_norm`` (no-op
+        without it): by the batch's own geometric-mean norm (with gradient,
+        updating the running scale) when ``batch_stats`` and in training,
+        else by the running scale."""
+        if self.scale_norm is None:
+            return u
+        if batch_stats and self.training:
+            scale = self._batch_scale(u)
+            with torch.no_grad():
+                mean_scale = scale.detach().clone()
+                all_reduce(mean_scale, op='mean')
+                if float(self.running_scale) == 0:
+                    self.running_scale.copy_(mean_scale)
+                else:
+                    self.running_scale.lerp_(mean_scale, self.scale_momentum)
+            return u * (self.scale_norm / scale)
+        if float(self.running_scale) == 0:
+            # never trained: measure this batch, without recording it
+            scale = self._batch_scale(u.detach())
+        else:
+            scale = self.running_scale
+        return u * (self.scale_norm / scale)
+
+    def to_manifold(self, u: torch.Tensor,
+                    batch_stats: bool = False) -> torch.Tensor:
+        """Scale, clip, map with ``exp_0`` and (Poincare) project; float32.
+
+        ``batch_stats``: the query side in training (see ``scale_norm``).
+        """
         u = u.float() * self.log_feature_scale.float().exp()
+        with torch.autocast(device_type=u.device.type, enabled=False):
+            u = self.normalise_scale(u, batch_stats)
         return to_manifold(u, self.curvature(), self.manifold, self.clip_r)
 
     def hyperbolic_norm(self, x: torch.Tensor) -> torch.Tensor:
@@ -158,8 +253,11 @@ class HyperbolicSceneObjectHead(nn.Module):
         self.queue[idx] = keys.to(self.queue.dtype)
         self.queue_ptr[0] = (ptr + n) % self.queue_len
 
-    def loss(self, query_u: torch.Tensor,
-             key_u: torch.Tensor) -> Dict[str, torch.Tensor]:
+    def loss(self,
+             query_u: torch.Tensor,
+             key_u: torch.Tensor,
+             online_key_u: Optional[torch.Tensor] = None
+             ) -> Dict[str, torch.Tensor]:
         """Hyperbolic scene-object loss and the norms of both sides.
 
         Args:
@@ -168,16 +266,30 @@ class HyperbolicSceneObjectHead(nn.Module):
                 encoder, carries the gradient).
             key_u (Tensor): N x D Euclidean projections of the key views
                 (the other side; no gradient).
+            online_key_u (Tensor, optional): N x D projections of the key
+                views through the online encoder (with gradient); required
+                with ``online_pair=True``.
 
         Returns:
-            dict: ``loss_hyp`` (weighted), ``scene_norm`` and ``object_norm``
+            dict: ``loss_hyp`` (weighted), ``loss_entail`` (weighted, with
+            ``entailment_weight > 0``), ``scene_norm`` and ``object_norm``
             (mean hyperbolic distance to the origin) and, with a learnable
             curvature, ``curvature``.
         """
         if self.norm_only_grad:
             norm = query_u.norm(dim=-1, keepdim=True)
             query_u = (query_u / norm.clamp_min(1e-12)).detach() * norm
-        query = self.to_manifold(query_u)
+        if self.online_pair:
+            if online_key_u is None:
+                raise ValueError('online_pair=True needs online_key_u, the '
+                                 'key views through the online encoder')
+            n = query_u.shape[0]
+            pair = self.to_manifold(
+                torch.cat([query_u, online_key_u]), batch_stats=True)
+            query, online_key = pair[:n], pair[n:]
+        else:
+            query = self.to_manifold(query_u, batch_stats=True)
+            online_key = None
         with torch.no_grad():
             key = self.to_manifold(key_u.detach())
         c = self.curvature()
@@ -189,9 +301,17 @@ class HyperbolicSceneObjectHead(nn.Module):
         losses = dict(loss_hyp=self.loss_weight * loss)
         q_name, k_name = ('scene', 'object') if self.query == 'scene' \
             else ('object', 'scene')
+        other = key if online_key is None else online_key
+        if self.entailment_weight > 0:
+            scene, obj = (query, other) if self.query == 'scene' else \
+                (other, query)
+            violation = cone_angle(scene, obj, c) - cone_half_aperture(
+                scene, c, self.entailment_k)
+            losses['loss_entail'] = self.entailment_weight * \
+                violation.clamp_min(0).mean()
         with torch.no_grad():
             losses[f'{q_name}_norm'] = self.hyperbolic_norm(query).mean()
-            losses[f'{k_name}_norm'] = self.hyperbolic_norm(key).mean()
+            losses[f'{k_name}_norm'] = self.hyperbolic_norm(other).mean()
             if self.curvature.learnable:
                 losses['curvature'] = c.detach().reshape(())
         if self.queue_len > 0 and self.training:

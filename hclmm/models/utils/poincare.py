@@ -26,7 +26,7 @@ from ._numerics import (MIN_NORM, arcosh1p, as_curvature, float32_math,
 
 __all__ = [
     'expmap0', 'logmap0', 'project', 'clip_features', 'mobius_add', 'dist',
-    'pairwise_dist', 'poincare_norm'
+    'pairwise_dist', 'poincare_norm', 'cone_half_aperture', 'cone_angle'
 ]
 
 CurvatureLike = Union[float, torch.Tensor]
@@ -257,3 +257,66 @@ def poincare_norm(x: torch.Tensor, c: CurvatureLike) -> torch.Tensor:
     c = as_curvature(c, x)
     x2 = x.pow(2).sum(-1)
     return _dist(2 * c * x2 / _conformal(x2, c), c)
+
+
+_ANGLE_EPS = 1e-6
+
+
+@float32_math
+def cone_half_aperture(x: torch.Tensor, c: CurvatureLike,
+                       k: float = 0.1) -> torch.Tensor:
+    r"""Half-aperture of the hyperbolic entailment cone at ``x``.
+
+    Ganea, Becigneul and Hofmann (ICML 2018), on the ball of curvature
+    ``-c``: :math:`\psi(x) = \arcsin(k (1 - c|x|^2) / (\sqrt c |x|))`.
+    Cones are wide near the origin and narrow towards the boundary; the
+    argument is clamped to [0, 1 - eps], so points within
+    ``~k/sqrt(c)`` of the origin get the widest cone (a half-space).
+
+    Args:
+        x (Tensor): Apex points, shape (..., D).
+        c (float | Tensor): Curvature magnitude, > 0.
+        k (float): Aperture constant. Defaults to 0.1.
+
+    Returns:
+        Tensor: Angles in radians, shape (...).
+    """
+    c = as_curvature(c, x)
+    sc = c.sqrt()
+    xn = safe_norm(x, keepdim=False) * sc
+    arg = k * (1 - xn.pow(2)) / xn
+    return torch.asin(arg.clamp(0, 1 - _ANGLE_EPS))
+
+
+@float32_math
+def cone_angle(x: torch.Tensor, y: torch.Tensor,
+               c: CurvatureLike) -> torch.Tensor:
+    r"""Exterior angle at ``x`` between the ray from the origin through
+    ``x`` and the geodesic from ``x`` to ``y`` (Ganea et al. 2018).
+
+    ``y`` lies in the entailment cone of ``x`` when this angle is at most
+    :func:`cone_half_aperture` of ``x``. With ``a = sqrt(c) x`` and
+    ``b = sqrt(c) y`` (an isometry to the unit ball):
+
+    .. math::
+
+        \Xi = \arccos\frac{\langle a,b\rangle (1+|a|^2) - |a|^2 (1+|b|^2)}
+        {|a|\,|a-b|\,\sqrt{1 + |a|^2|b|^2 - 2\langle a,b\rangle}}
+
+    Args:
+        x (Tensor): Apex points, shape (..., D).
+        y (Tensor): Points, broadcastable to ``x``.
+        c (float | Tensor): Curvature magnitude, > 0.
+
+    Returns:
+        Tensor: Angles in [0, pi], shape (...).
+    """
+    c = as_curvature(c, x)
+    sc = c.sqrt()
+    a, b = x * sc, y.to(x.dtype) * sc
+    ab = (a * b).sum(-1)
+    a2, b2 = a.pow(2).sum(-1), b.pow(2).sum(-1)
+    num = ab * (1 + a2) - a2 * (1 + b2)
+    den = safe_norm(a, keepdim=False) * safe_norm(a - b, keepdim=False) * \
+        (1 + a2 * b2 - 2 * ab).clamp_min(MIN_NORM**2).sqrt()
+    return torch.acos((num / den).clamp(-1 + _ANGLE_EPS, 1 - _ANGLE_EPS))

@@ -216,3 +216,35 @@ def test_object_query_swaps_the_encoders():
     assert [s[0] for s in seen] == ['online', 'key']
     assert seen[0][1] is inputs[3] and seen[1][1] is inputs[2]
     assert {'scene_norm', 'object_norm', 'loss_hyp'} <= set(losses)
+
+
+def test_online_pair_embeds_both_sides_in_one_online_pass():
+    """online_pair: scene and object views go through the online encoder in
+    one batch (shared BatchNorm statistics and scale), the object also
+    through the key encoder for the InfoNCE, and the entailment term sends
+    gradient into the backbone from both sides."""
+    model = build('HCLMoCo', scale_norm=1.5, online_pair=True,
+                  entailment_weight=1.0)
+    data = model.data_preprocessor(batch(), training=True)
+    inputs = data['inputs']
+    seen = []
+    orig_online, orig_key = model.online_projection, model.key_projection
+    model.online_projection = lambda x: seen.append(('online', x)) or \
+        orig_online(x)
+    model.key_projection = lambda x: seen.append(('key', x)) or orig_key(x)
+    losses = model.loss(inputs, data['data_samples'])
+    assert [s[0] for s in seen] == ['online', 'key']
+    assert torch.equal(seen[0][1], torch.cat([inputs[2], inputs[3]]))
+    assert seen[1][1] is inputs[3]
+    assert {'loss_hyp', 'loss_entail', 'scene_norm', 'object_norm'} <= \
+        set(losses)
+    model.zero_grad()
+    losses['loss_entail'].backward()
+    grads = [p.grad for p in model.backbone.parameters()
+             if p.grad is not None]
+    assert grads and any(g.abs().sum() > 0 for g in grads)
+    # the running scale was measured
+    assert float(model.hyp_head.running_scale) > 0
+    # without the online pass the head refuses the option
+    with pytest.raises(ValueError, match='online_key_u'):
+        model.hyp_head.loss(torch.randn(4, FEAT), torch.randn(4, FEAT))

@@ -110,3 +110,92 @@ def test_feature_scale_shrinks_norms_and_can_learn():
         rtol=1e-4)
     scaled.loss(u.requires_grad_(), torch.randn(4, 8))['loss_hyp'].backward()
     assert scaled.log_feature_scale.grad is not None
+
+
+def test_scale_norm_fixes_the_common_scale_but_not_relative_norms():
+    """With ``scale_norm`` a query batch's geometric-mean norm is exactly rho
+    before clipping, whatever its raw scale; the gradient has no component
+    along the common scale; keys and evaluation use the running scale."""
+    torch.manual_seed(0)
+    head = HyperbolicSceneObjectHead(
+        curvature=0.05, clip_r=None, queue_len=16, feat_dim=8,
+        scale_norm=1.5, scale_momentum=0.5)
+    u = torch.randn(6, 8) * torch.linspace(0.5, 3, 6)[:, None]
+    for factor in (1e-3, 1.0, 1e3):
+        v = head.normalise_scale(u * factor, batch_stats=True)
+        assert v.norm(dim=1).log().mean().exp().item() == pytest.approx(1.5)
+        # relative norms survive
+        assert torch.allclose(v.norm(dim=1) / v.norm(dim=1)[0],
+                              u.norm(dim=1) / u.norm(dim=1)[0], rtol=1e-5)
+    # the running scale: first batch sets it, then it moves with momentum
+    head2 = HyperbolicSceneObjectHead(queue_len=0, feat_dim=8,
+                                      scale_norm=1.5, scale_momentum=0.5)
+    assert float(head2.running_scale) == 0
+    g1 = u.norm(dim=1).log().mean().exp()
+    head2.normalise_scale(u, batch_stats=True)
+    assert float(head2.running_scale) == pytest.approx(float(g1))
+    head2.normalise_scale(4 * u, batch_stats=True)
+    assert float(head2.running_scale) == pytest.approx(float(g1) * 2.5)
+    # keys (batch_stats=False) and eval mode use the running scale
+    k = head2.normalise_scale(u)
+    assert torch.allclose(k, u * 1.5 / (2.5 * g1))
+    head2.eval()
+    assert torch.allclose(head2.normalise_scale(u, batch_stats=True), k)
+    assert float(head2.running_scale) == pytest.approx(float(g1) * 2.5)
+    # no gradient along the common scale: d loss / d alpha at alpha = 1
+    alpha = torch.ones((), requires_grad=True)
+    q = (u * alpha).requires_grad_()
+    out = head.loss(q, torch.randn(6, 8))
+    out['loss_hyp'].backward()
+    assert abs(alpha.grad.item()) < 1e-5
+    # ... but the relative norms do get a gradient
+    q2 = u.clone().requires_grad_()
+    head.loss(q2, torch.randn(6, 8))['loss_hyp'].backward()
+    radial = (q2.grad * u / u.norm(dim=1, keepdim=True)).sum(1)
+    assert radial.abs().max() > 1e-4
+    # the running scale is a buffer: saved in checkpoints
+    assert 'running_scale' in head.state_dict()
+
+
+def test_scale_norm_validation():
+    with pytest.raises(ValueError, match='scale_norm'):
+        HyperbolicSceneObjectHead(scale_norm=0.0)
+    with pytest.raises(ValueError, match='scale_momentum'):
+        HyperbolicSceneObjectHead(scale_norm=1.0, scale_momentum=0.0)
+
+
+def test_entailment_term_pulls_scenes_inside_their_objects():
+    """A scene farther out than its object (same direction) violates the
+    cone, the term is positive and its gradient shrinks the scene; a scene
+    nearer the origin on the object's ray costs nothing."""
+    torch.manual_seed(0)
+    head = HyperbolicSceneObjectHead(curvature=0.05, clip_r=None,
+                                     queue_len=0, feat_dim=4,
+                                     entailment_weight=0.5)
+    d = torch.nn.functional.normalize(torch.randn(3, 4), dim=1)
+    outer = (3.0 * d).requires_grad_()
+    out = head.loss(outer, 1.0 * d)
+    assert out['loss_entail'].item() > 0.5 * 1.0  # angle ~pi, aperture small
+    out['loss_entail'].backward()
+    radial = (outer.grad * d).sum(1)
+    assert (radial > 0).all()  # descent direction: towards the origin
+    inner = (1.0 * d).requires_grad_()
+    assert head.loss(inner, 3.0 * d)['loss_entail'].item() == 0
+    # query='object': the object (query) is the one kept in the cone
+    head_o = HyperbolicSceneObjectHead(curvature=0.05, clip_r=None,
+                                       queue_len=0, feat_dim=4,
+                                       entailment_weight=0.5, query='object')
+    # off the scene's ray (exactly on it the angle is pi, where arccos has
+    # no usable gradient)
+    r = torch.randn(3, 4)
+    side = torch.nn.functional.normalize(
+        r - (r * d).sum(1, keepdim=True) * d, dim=1)
+    obj = (1.0 * d + 0.3 * side).requires_grad_()
+    out = head_o.loss(obj, 3.0 * d)
+    assert out['loss_entail'].item() > 0.5
+    out['loss_entail'].backward()
+    assert ((obj.grad * d).sum(1) < 0).all()  # pushed outwards
+    with pytest.raises(ValueError, match='Poincare'):
+        HyperbolicSceneObjectHead(manifold='lorentz', entailment_weight=1.0)
+    with pytest.raises(ValueError, match='entailment_weight'):
+        HyperbolicSceneObjectHead(entailment_weight=-1.0)

@@ -197,3 +197,33 @@ def test_curvature_as_tensor_and_bad_values():
         project(x, 0.5, eps=0.0)
     with pytest.raises(ValueError, match='radius'):
         clip_features(x, 0.0)
+
+
+def test_cone_angle_matches_direction_of_log_map():
+    """The exterior angle at x is the angle between x and the initial
+    direction of the geodesic to y, which on the ball points along
+    (-x) (+) y; checked in float64 on random pairs."""
+    from hclmm.models.utils import cone_angle, mobius_add
+    torch.manual_seed(0)
+    for c in (0.05, 1.0):
+        x = torch.randn(50, 5, dtype=torch.float64) * 0.4 / c**0.5
+        y = torch.randn(50, 5, dtype=torch.float64) * 0.4 / c**0.5
+        v = mobius_add(-x, y, c)
+        cos = (x * v).sum(-1) / (x.norm(dim=-1) * v.norm(dim=-1))
+        ref = torch.acos(cos.clamp(-1, 1))
+        assert torch.allclose(cone_angle(x, y, c), ref, atol=1e-5)
+
+
+def test_cone_half_aperture_narrows_outwards():
+    from hclmm.models.utils import cone_half_aperture
+    c = 0.05
+    r = torch.tensor([0.5, 1.0, 2.0, 3.0, 4.0])
+    x = torch.stack([r, torch.zeros_like(r)], 1)
+    ang = cone_half_aperture(x, c, k=0.1)
+    assert (ang[1:] < ang[:-1]).all()
+    # closed form at |x| = 2: arcsin(0.1 (1 - 0.2) / (sqrt(0.05) 2))
+    expect = math.asin(0.1 * (1 - 0.05 * 4) / (0.05**0.5 * 2))
+    assert ang[2].item() == pytest.approx(expect, rel=1e-5)
+    # near the origin the cone is a half-space
+    assert cone_half_aperture(torch.tensor([[1e-3, 0.]]), c).item() == \
+        pytest.approx(math.pi / 2, abs=2e-3)
