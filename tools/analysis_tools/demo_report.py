@@ -2,7 +2,7 @@
 
 Usage:
     python tools/analysis_tools/demo_report.py --run HCL=DIR1 --run baseline=DIR2 \
-        --out work_dirs/demo/report.md
+        [--compare HCL:baseline] --out work_dirs/demo/report.md
 
 Each DIR holds a ``zero_shot.json`` written by ``tools/analysis_tools/zero_shot.py``
 and its plots.
@@ -30,8 +30,36 @@ def parse_args():
     parser.add_argument(
         '--run', action='append', required=True,
         help='NAME=DIR with DIR/zero_shot.json; repeat for each run')
+    parser.add_argument(
+        '--compare', action='append', default=[],
+        help='RUN:BASELINE: add the checks of RUN against BASELINE (norm '
+        'AUROC >= 0.9 and above, retrieval mAP above, object kNN within 2 '
+        'points or better); repeatable')
     parser.add_argument('--out', required=True, help='markdown file to write')
     return parser.parse_args()
+
+
+def compare_checks(name, res, base_name, base):
+    """Markdown lines checking run ``res`` against ``base``."""
+
+    def get(r, key):
+        v = r.get(key)
+        return float('nan') if v is None else float(v)
+
+    auroc, b_auroc = get(res, 'scene_object_norm_auroc'), get(
+        base, 'scene_object_norm_auroc')
+    mean_ap, b_map = get(res, 'retrieval_map'), get(base, 'retrieval_map')
+    knn, b_knn = get(res, 'object_knn_top1'), get(base, 'object_knn_top1')
+    checks = [
+        (f'norm AUROC {auroc:.3f} >= 0.9 and > {base_name} {b_auroc:.3f}',
+         auroc >= 0.9 and auroc > b_auroc),
+        (f'retrieval mAP {mean_ap:.3f} > {base_name} {b_map:.3f}',
+         mean_ap > b_map),
+        (f'object kNN {knn:.3f} >= {base_name} {b_knn:.3f} - 0.02',
+         knn >= b_knn - 0.02),
+    ]
+    return [f'- {name}: {text}: **{"pass" if ok else "FAIL"}**'
+            for text, ok in checks]
 
 
 def fmt(value):
@@ -42,8 +70,9 @@ def fmt(value):
     return str(value)
 
 
-def build_report(runs, out_path):
-    """Return the markdown report for ``runs`` = [(name, dir)]."""
+def build_report(runs, out_path, compare=()):
+    """Return the markdown report for ``runs`` = [(name, dir)] and the
+    checks of ``compare`` = [(name, baseline_name)]."""
     results = []
     for name, run_dir in runs:
         path = osp.join(run_dir, 'zero_shot.json')
@@ -58,6 +87,16 @@ def build_report(runs, out_path):
     for key, label in METRICS:
         lines.append(f'| {label} | ' +
                      ' | '.join(fmt(r.get(key)) for r in results) + ' |')
+    by_name = dict(zip(names, results))
+    if compare:
+        lines += ['', '## Checks', '']
+        for name, base_name in compare:
+            for n in (name, base_name):
+                if n not in by_name:
+                    raise SystemExit(f'--compare names {n!r}, which is not a '
+                                     f'--run (runs: {names})')
+            lines += compare_checks(name, by_name[name], base_name,
+                                    by_name[base_name])
     lines += ['', '## Plots', '']
     out_dir = osp.dirname(osp.abspath(out_path))
     for name, run_dir in runs:
@@ -78,7 +117,12 @@ def main():
             raise SystemExit(f'--run expects NAME=DIR, got {item!r}')
         name, run_dir = item.split('=', 1)
         runs.append((name, run_dir))
-    report = build_report(runs, args.out)
+    compare = []
+    for item in args.compare:
+        if ':' not in item:
+            raise SystemExit(f'--compare expects RUN:BASELINE, got {item!r}')
+        compare.append(tuple(item.split(':', 1)))
+    report = build_report(runs, args.out, compare)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     with open(args.out, 'w') as f:
         f.write(report)

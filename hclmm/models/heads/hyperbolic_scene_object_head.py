@@ -5,13 +5,20 @@ from typing import Dict, Optional
 
 import torch
 import torch.nn as nn
-from mmengine.dist import all_gather, all_reduce
+import torch.distributed.nn.functional as dist_nn
+from mmengine.dist import all_gather, get_world_size
 
 from hclmm.registry import MODELS
 from ..utils import (Curvature, cone_angle, cone_half_aperture, origin_dist,
                      to_manifold)
 
 __all__ = ['HyperbolicSceneObjectHead']
+
+
+def _norm_only(u: torch.Tensor) -> torch.Tensor:
+    """``stopgrad(u/|u|) |u|``: the gradient reaches only the norm."""
+    norm = u.norm(dim=-1, keepdim=True)
+    return (u / norm.clamp_min(1e-12)).detach() * norm
 
 
 @MODELS.register_module()
@@ -52,7 +59,9 @@ class HyperbolicSceneObjectHead(nn.Module):
             features. None shares the base algorithm's neck.
             Defaults to None.
         norm_only_grad (bool): Let the gradient reach only the norm of the
-            scene projection: ``u <- stopgrad(u/|u|) |u|``. Defaults to False.
+            query projection (and of the online key projection with
+            ``online_pair``): ``u <- stopgrad(u/|u|) |u|``, so directions are
+            learnt by the base loss alone. Defaults to False.
         feature_scale (float): Factor ``alpha`` applied to projections before
             clipping and the exponential map (MERU scales by a learnable
             ``alpha`` initialised to ``1/sqrt(D)`` so that training starts
@@ -70,12 +79,12 @@ class HyperbolicSceneObjectHead(nn.Module):
         scale_norm (float, optional): Target typical radius ``rho`` of the
             projections (after ``feature_scale``, before clipping). In
             training every query batch is divided by its geometric-mean norm
-            ``exp(mean log|u|)`` (with gradient; robust to a few huge
-            projections, unlike a root mean square) and multiplied by
-            ``rho``, so the loss cannot grow all norms together, only move
-            them relative to one another; a running value of that scale
-            (momentum ``scale_momentum``, averaged over processes, kept in
-            checkpoints) scales the keys and every embedding in
+            ``exp(mean log|u|)`` (over the batches of all processes, with
+            gradient; robust to a few huge projections, unlike a root mean
+            square) and multiplied by ``rho``, so the loss cannot grow all
+            norms together, only move them relative to one another; a
+            running value of that scale (momentum ``scale_momentum``, kept
+            in checkpoints) scales the keys and every embedding in
             evaluation. Without it the hyperbolic InfoNCE
             inflates the common scale of all projections until every point
             reaches the clipping sphere, where clipping removes the radial
@@ -197,30 +206,39 @@ class HyperbolicSceneObjectHead(nn.Module):
 
     @staticmethod
     def _batch_scale(u: torch.Tensor) -> torch.Tensor:
-        """Geometric mean of the norms of a batch of projections."""
-        return u.norm(dim=-1).clamp_min(1e-12).log().mean().exp()
+        """Geometric mean of the norms of a batch of projections, over the
+        whole batch of all processes. The sum is reduced with autograd, so
+        every process's projections get the gradient of every process's
+        loss through the shared scale, and two processes train exactly as
+        one with their joint batch."""
+        log_norm = u.norm(dim=-1).clamp_min(1e-12).log()
+        totals = torch.stack([log_norm.sum(), log_norm.new_tensor(
+            float(log_norm.numel()))])
+        if get_world_size() > 1:
+            totals = dist_nn.all_reduce(totals)
+        return (totals[0] / totals[1]).exp()
 
     def normalise_scale(self, u: torch.Tensor,
                         batch_stats: bool = False) -> torch.Tensor:
         """Rescale projections to the typical radius ``scale_norm`` (no-op
-        without it): by the batch's own geometric-mean norm (with gradient,
-        updating the running scale) when ``batch_stats`` and in training,
-        else by the running scale."""
+        without it): by the batch's own geometric-mean norm (gathered over
+        processes, with gradient, updating the running scale) when
+        ``batch_stats`` and in training, else by the running scale."""
         if self.scale_norm is None:
             return u
         if batch_stats and self.training:
             scale = self._batch_scale(u)
             with torch.no_grad():
-                mean_scale = scale.detach().clone()
-                all_reduce(mean_scale, op='mean')
                 if float(self.running_scale) == 0:
-                    self.running_scale.copy_(mean_scale)
+                    self.running_scale.copy_(scale.detach())
                 else:
-                    self.running_scale.lerp_(mean_scale, self.scale_momentum)
+                    self.running_scale.lerp_(scale.detach(),
+                                             self.scale_momentum)
             return u * (self.scale_norm / scale)
         if float(self.running_scale) == 0:
-            # never trained: measure this batch, without recording it
-            scale = self._batch_scale(u.detach())
+            # never trained: measure this batch locally, without recording
+            scale = u.detach().norm(dim=-1).clamp_min(1e-12).log().mean(
+            ).exp()
         else:
             scale = self.running_scale
         return u * (self.scale_norm / scale)
@@ -277,8 +295,9 @@ class HyperbolicSceneObjectHead(nn.Module):
             curvature, ``curvature``.
         """
         if self.norm_only_grad:
-            norm = query_u.norm(dim=-1, keepdim=True)
-            query_u = (query_u / norm.clamp_min(1e-12)).detach() * norm
+            query_u = _norm_only(query_u)
+            if online_key_u is not None:
+                online_key_u = _norm_only(online_key_u)
         if self.online_pair:
             if online_key_u is None:
                 raise ValueError('online_pair=True needs online_key_u, the '

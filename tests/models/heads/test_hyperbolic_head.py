@@ -55,6 +55,18 @@ def test_norm_only_grad_is_radial():
     g, d = u.grad, u.detach() / u.detach().norm(dim=-1, keepdim=True)
     tangential = g - (g * d).sum(-1, keepdim=True) * d
     assert tangential.abs().max() < 1e-6 < g.abs().max()
+    # with online_pair the online key side is radial too
+    head = HyperbolicSceneObjectHead(queue_len=8, feat_dim=4, clip_r=None,
+                                     norm_only_grad=True, online_pair=True,
+                                     scale_norm=1.0, entailment_weight=1.0)
+    u = torch.randn(3, 4, requires_grad=True)
+    v = torch.randn(3, 4, requires_grad=True)
+    out = head.loss(u, torch.randn(3, 4), v)
+    (out['loss_hyp'] + out['loss_entail']).backward()
+    for x in (u, v):
+        g, d = x.grad, x.detach() / x.detach().norm(dim=-1, keepdim=True)
+        tangential = g - (g * d).sum(-1, keepdim=True) * d
+        assert tangential.abs().max() < 1e-6 < g.abs().max()
 
 
 def test_in_batch_negatives_without_queue():
@@ -199,3 +211,48 @@ def test_entailment_term_pulls_scenes_inside_their_objects():
         HyperbolicSceneObjectHead(manifold='lorentz', entailment_weight=1.0)
     with pytest.raises(ValueError, match='entailment_weight'):
         HyperbolicSceneObjectHead(entailment_weight=-1.0)
+
+
+def _scale_worker(rank, port, u, w, out):
+    import torch.distributed as dist
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}',
+                            rank=rank, world_size=2)
+    try:
+        head = HyperbolicSceneObjectHead(queue_len=0, feat_dim=4,
+                                         scale_norm=1.5)
+        part = u.chunk(2)[rank].clone().requires_grad_()
+        v = head.normalise_scale(part, batch_stats=True)
+        # each process backpropagates only its own part of the loss
+        (v * w.chunk(2)[rank]).sum().backward()
+        out[rank] = (v.detach(), float(head.running_scale), part.grad)
+    finally:
+        dist.destroy_process_group()
+
+
+def test_scale_norm_uses_the_batch_of_all_processes():
+    """Two gloo processes with half a batch each normalise by the same
+    geometric mean as one process with the whole batch, and their gradients
+    (through the shared scale) are the single process's."""
+    import socket
+
+    import torch.multiprocessing as mp
+    torch.manual_seed(0)
+    u = torch.randn(6, 4) * torch.linspace(0.2, 5, 6)[:, None]
+    single = HyperbolicSceneObjectHead(queue_len=0, feat_dim=4,
+                                       scale_norm=1.5)
+    w = torch.randn(6, 4)
+    u1 = u.clone().requires_grad_()
+    whole = single.normalise_scale(u1, batch_stats=True)
+    (whole * w).sum().backward()
+    whole = whole.detach()
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    out = mp.Manager().dict()
+    mp.spawn(_scale_worker, args=(port, u, w, out), nprocs=2, join=True)
+    got = torch.cat([out[0][0], out[1][0]])
+    assert torch.allclose(got, whole, atol=1e-6)
+    grad = torch.cat([out[0][2], out[1][2]])
+    assert torch.allclose(grad, u1.grad, atol=1e-5)
+    assert out[0][1] == pytest.approx(float(single.running_scale))
+    assert out[1][1] == pytest.approx(float(single.running_scale))

@@ -1,0 +1,58 @@
+"""The demo report: table, checks against the baseline, clear errors."""
+import json
+import os.path as osp
+import sys
+
+from hclmm_test_utils import REPO, run_cli
+
+
+def _write(tmp_path, name, **values):
+    d = tmp_path / name
+    d.mkdir()
+    base = dict(scene_object_norm_auroc=None, label_count_spearman=None,
+                retrieval_map=None, retrieval_recall_at_1=None,
+                ooc_auroc=None, object_knn_top1=None, num_scenes=3,
+                num_objects=7)
+    base.update(values)
+    (d / 'zero_shot.json').write_text(json.dumps(base))
+    (d / 'norm_hist.png').write_bytes(b'png')
+    return d
+
+
+def _report(tmp_path, *args):
+    out = tmp_path / 'report.md'
+    proc = run_cli(
+        [sys.executable, osp.join(REPO, 'tools/analysis_tools/demo_report.py'),
+         *args, '--out', str(out)], check=False)
+    return proc, out
+
+
+def test_table_and_checks(tmp_path):
+    good = _write(tmp_path, 'good', scene_object_norm_auroc=0.95,
+                  retrieval_map=0.02, object_knn_top1=0.975)
+    bad = _write(tmp_path, 'bad', scene_object_norm_auroc=0.5,
+                 retrieval_map=0.01, object_knn_top1=0.96)
+    base = _write(tmp_path, 'base', scene_object_norm_auroc=0.8,
+                  retrieval_map=0.011, object_knn_top1=0.99)
+    proc, out = _report(tmp_path, '--run', f'A={good}', '--run',
+                        f'B={bad}', '--run', f'base={base}', '--compare',
+                        'A:base', '--compare', 'B:base')
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text()
+    assert '| metric | A | B | base |' in text
+    assert '| scene/object norm AUROC | 0.950 | 0.500 | 0.800 |' in text
+    assert '| out-of-context AUROC | n/a | n/a | n/a |' in text
+    checks = [ln for ln in text.splitlines() if ln.startswith('- A:') and '**' in ln]
+    assert len(checks) == 3 and all(ln.endswith('**pass**') for ln in checks)
+    # B: AUROC below 0.9, mAP not above, kNN 3 points below
+    checks = [ln for ln in text.splitlines() if ln.startswith('- B:') and '**' in ln]
+    assert len(checks) == 3 and all(ln.endswith('**FAIL**') for ln in checks)
+    assert '[norm_hist.png](good/norm_hist.png)' in text
+
+
+def test_unknown_compare_name_is_a_clear_error(tmp_path):
+    base = _write(tmp_path, 'base')
+    proc, _ = _report(tmp_path, '--run', f'base={base}', '--compare',
+                      'HCL:base')
+    assert proc.returncode != 0
+    assert "'HCL'" in proc.stderr and 'not a --run' in proc.stderr
