@@ -72,10 +72,11 @@ class HyperbolicSceneObjectHead(nn.Module):
             the hyperbolic InfoNCE: ``'scene'`` as in the reference (the key
             is the object from the momentum encoder, the queue holds
             objects), or ``'object'`` (the key is the scene, the queue holds
-            scenes). The query side is pushed away from the origin by the
-            loss (see docs/hcl.md), so ``'object'`` is the side that puts
-            scenes nearer the origin than their objects. Defaults to
-            ``'scene'``.
+            scenes). The InfoNCE pushes the query side away from the origin
+            relative to the key side, but on the toy scenes neither choice
+            alone separates scene from object norms by content (see
+            docs/hcl.md; ``entailment_weight`` with ``online_pair`` does).
+            Defaults to ``'scene'``.
         scale_norm (float, optional): Target typical radius ``rho`` of the
             projections (after ``feature_scale``, before clipping). In
             training every query batch is divided by its geometric-mean norm
