@@ -147,8 +147,12 @@ class HCLMixin:
             query_u, online_key = both.split(query_img.shape[0])
         else:
             query_u, online_key = self.online_projection(query_img), None
-        losses.update(self.hyp_head.loss(
-            query_u, self.key_projection(key_img), online_key))
+        if online_key is not None and self._momentum_encoder() is None:
+            # the key would be the same online pass without gradient
+            key_u = online_key.detach()
+        else:
+            key_u = self.key_projection(key_img)
+        losses.update(self.hyp_head.loss(query_u, key_u, online_key))
         return losses
 
     @torch.no_grad()

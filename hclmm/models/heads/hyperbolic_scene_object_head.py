@@ -206,16 +206,16 @@ class HyperbolicSceneObjectHead(nn.Module):
         return proj_k
 
     @staticmethod
-    def _batch_scale(u: torch.Tensor) -> torch.Tensor:
-        """Geometric mean of the norms of a batch of projections, over the
-        whole batch of all processes. The sum is reduced with autograd, so
-        every process's projections get the gradient of every process's
-        loss through the shared scale, and two processes train exactly as
-        one with their joint batch."""
+    def _batch_scale(u: torch.Tensor, gather: bool = True) -> torch.Tensor:
+        """Geometric mean of the norms of a batch of projections; with
+        ``gather``, over the whole batch of all processes. The sum is
+        reduced with autograd, so every process's projections get the
+        gradient of every process's loss through the shared scale, and two
+        processes train exactly as one with their joint batch."""
         log_norm = u.norm(dim=-1).clamp_min(1e-12).log()
         totals = torch.stack([log_norm.sum(), log_norm.new_tensor(
             float(log_norm.numel()))])
-        if get_world_size() > 1:
+        if gather and get_world_size() > 1:
             totals = dist_nn.all_reduce(totals)
         return (totals[0] / totals[1]).exp()
 
@@ -224,24 +224,26 @@ class HyperbolicSceneObjectHead(nn.Module):
         """Rescale projections to the typical radius ``scale_norm`` (no-op
         without it): by the batch's own geometric-mean norm (gathered over
         processes, with gradient, updating the running scale) when
-        ``batch_stats`` and in training, else by the running scale."""
+        ``batch_stats`` and in training, else by the running scale.
+
+        The running scale is 0 until the first training batch; tensor ops
+        (no ``float()``) keep the step free of device synchronisation.
+        """
         if self.scale_norm is None:
             return u
+        measured = self.running_scale > 0
         if batch_stats and self.training:
             scale = self._batch_scale(u)
             with torch.no_grad():
-                if float(self.running_scale) == 0:
-                    self.running_scale.copy_(scale.detach())
-                else:
-                    self.running_scale.lerp_(scale.detach(),
-                                             self.scale_momentum)
+                self.running_scale.copy_(torch.where(
+                    measured,
+                    self.running_scale.lerp(scale.detach(),
+                                            self.scale_momentum),
+                    scale.detach()))
             return u * (self.scale_norm / scale)
-        if float(self.running_scale) == 0:
-            # never trained: measure this batch locally, without recording
-            scale = u.detach().norm(dim=-1).clamp_min(1e-12).log().mean(
-            ).exp()
-        else:
-            scale = self.running_scale
+        # never trained: measure this batch locally, without recording it
+        scale = torch.where(measured, self.running_scale,
+                            self._batch_scale(u.detach(), gather=False))
         return u * (self.scale_norm / scale)
 
     def to_manifold(self, u: torch.Tensor,

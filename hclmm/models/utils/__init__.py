@@ -9,7 +9,8 @@ from .poincare import (clip_features, cone_angle, cone_half_aperture, dist,
 __all__ = [
     'MANIFOLDS', 'origin_dist', 'to_manifold',
     'Curvature', 'expmap0', 'logmap0', 'project', 'clip_features',
-    'mobius_add', 'dist', 'cone_half_aperture', 'cone_angle', 'pairwise_dist', 'poincare_norm', 'lorentz_time',
+    'mobius_add', 'dist', 'pairwise_dist', 'poincare_norm',
+    'cone_half_aperture', 'cone_angle', 'lorentz_time',
     'lorentz_expmap0', 'lorentz_logmap0', 'lorentz_dist',
     'lorentz_pairwise_dist', 'lorentz_origin_dist'
 ]

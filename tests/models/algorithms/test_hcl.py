@@ -248,3 +248,20 @@ def test_online_pair_embeds_both_sides_in_one_online_pass():
     # without the online pass the head refuses the option
     with pytest.raises(ValueError, match='online_key_u'):
         model.hyp_head.loss(torch.randn(4, FEAT), torch.randn(4, FEAT))
+
+
+def test_online_pair_without_momentum_encoder_reuses_the_online_pass():
+    """SimCLR has no key encoder: with online_pair the object key is the
+    online pair's object projection without gradient, not a second pass."""
+    model = build('HCLSimCLR', scale_norm=1.5, online_pair=True,
+                  entailment_weight=1.0)
+    data = model.data_preprocessor(batch(), training=True)
+    calls = []
+    orig_online = model.online_projection
+    model.online_projection = lambda x: calls.append(x.shape[0]) or \
+        orig_online(x)
+    model.key_projection = lambda x: pytest.fail('second key pass')
+    losses = model.loss(data['inputs'], data['data_samples'])
+    assert calls == [8]  # scenes and objects of the 4 samples, one pass
+    assert torch.isfinite(losses['loss_hyp']) and \
+        torch.isfinite(losses['loss_entail'])
