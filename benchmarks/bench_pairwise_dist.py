@@ -3,7 +3,7 @@
 Compares, at the same sizes, the logits ``-d(q_i, k_j) / T`` of N queries
 against a queue of K keys computed
 
-* ``matmul``: by :func:`hclmm.models.utils.pairwise_dist` (one matrix
+* ``matmul``: by :func:`hclmm.geometry.pairwise_dist` (one matrix
   product, N x K memory);
 * ``broadcast``: by the Mobius-addition form ``(-q_i) (+)_c k_j`` on an
   N x K x D tensor, as the HCL reference code does;
@@ -37,7 +37,7 @@ import time
 
 import torch
 
-from hclmm.models.utils import expmap0, pairwise_dist, project
+from hclmm.geometry import expmap0, pairwise_dist, project
 
 DTYPES = {'fp32': torch.float32, 'bf16': torch.bfloat16}
 METHODS = ('matmul', 'broadcast', 'euclid')

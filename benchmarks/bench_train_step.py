@@ -1,15 +1,18 @@
 """HCL on MoCo v2 against mmpretrain's MoCo v2: cost of one training step.
 
-Both models share the backbone, neck, batch and image size; the inputs are
+The models share the backbone, neck, batch and image size; the inputs are
 the same four views (object, object, scene, object). Each step is counted in
 forward-pass units (a backward counts as two forwards):
 
-* MoCo v2: online forward (1) + its backward (2) + key forward (1) = 4
-* HCL:     MoCo v2's 4 + scene forward (1) + its backward (2) + object key
-           forward (1) = 8
+* MoCo v2:        online forward (1) + its backward (2) + key forward (1) = 4
+* HCL paper loss: MoCo v2's 4 + scene forward (1) + its backward (2) +
+                  object key forward (1) = 8
+* HCL (recipe):   the paper loss's 8 + the object view in the online pass
+                  (forward 1 + backward 2) = 11
 
-so HCL may cost 8/4 = 2.0x; the bar is a measured ratio of at most 1.1 x 2.0.
-The two models are timed alternately in one run.
+so the paper loss may cost 8/4 = 2.0x MoCo v2 and the recipe 11/4 = 2.75x;
+the bar is a measured ratio of at most 1.1x the unit ratio for both. The
+models are timed alternately in one run.
 
 Usage:
     python benchmarks/bench_train_step.py [--depth 18] [--batch 32] [--size 96]
@@ -26,11 +29,11 @@ from mmpretrain.structures import DataSample
 from hclmm.registry import MODELS
 from hclmm.utils import register_all_modules
 
-MOCO_UNITS = 4
-HCL_UNITS = 8
+UNITS = {'mocov2': 4, 'hcl-paper-loss': 8, 'hcl-recipe': 11}
 
 
 def model_cfg(depth, hyp, queue_len):
+    """``hyp``: None (MoCo v2), 'paper' or 'recipe'."""
     width = 512 if depth < 50 else 2048
     cfg = dict(
         type='HCLMoCo' if hyp else 'mmpretrain.MoCo',
@@ -54,12 +57,16 @@ def model_cfg(depth, hyp, queue_len):
             loss=dict(type='CrossEntropyLoss'),
             temperature=0.2))
     if hyp:
+        # the class defaults are the recipe (configs/_base_/models/hcl_head.py)
         cfg['hyp_head'] = dict(
-            type='HyperbolicSceneObjectHead',
-            curvature=0.05,
-            loss_weight=0.1,
-            queue_len=queue_len,
+            type='HyperbolicSceneObjectHead', queue_len=queue_len,
             feat_dim=128)
+        if hyp == 'paper':
+            cfg['hyp_head'].update(
+                online_pair=False,
+                pair_losses={},
+                embedder=dict(type='HyperbolicEmbedder', scale_norm=None,
+                              manifold=dict(type='PoincareBall', c=0.05)))
     return cfg
 
 
@@ -98,7 +105,8 @@ def main():
     data = dict(
         inputs=views, data_samples=[DataSample() for _ in range(args.batch)])
     steps = {}
-    for name, hyp in (('mocov2', False), ('hcl-mocov2', True)):
+    for name, hyp in (('mocov2', None), ('hcl-paper-loss', 'paper'),
+                      ('hcl-recipe', 'recipe')):
         model = MODELS.build(model_cfg(args.depth, hyp, args.queue_len))
         model.to(args.device).train()
         steps[name] = make_step(model, data, args.amp, args.device)
@@ -110,18 +118,22 @@ def main():
             if i >= args.warmup:
                 times[name].append(time.perf_counter() - t0)
     med = {k: statistics.median(v) for k, v in times.items()}
-    ratio = med['hcl-mocov2'] / med['mocov2']
-    count_ratio = HCL_UNITS / MOCO_UNITS
     print(f'ResNet-{args.depth}, batch {args.batch}, {args.size}px views, '
           f'queue {args.queue_len}, device {args.device}, '
           f'{"bf16 autocast" if args.amp else "fp32"}, median of '
           f'{args.steps} steps')
-    print(f'{"model":<12} {"units":>5} {"s/step":>8}')
-    print(f'{"mocov2":<12} {MOCO_UNITS:>5} {med["mocov2"]:>8.3f}')
-    print(f'{"hcl-mocov2":<12} {HCL_UNITS:>5} {med["hcl-mocov2"]:>8.3f}')
-    print(f'measured time ratio {ratio:.3f}, forward-unit ratio '
-          f'{count_ratio:.2f}, normalised {ratio / count_ratio:.3f} '
-          f'(bar: <= 1.10) -> {"PASS" if ratio <= 1.1 * count_ratio else "FAIL"}')
+    print(f'{"model":<15} {"units":>5} {"s/step":>8} {"ratio":>6} '
+          f'{"unit ratio":>10} {"normalised":>10}')
+    ok = True
+    for name, sec in med.items():
+        ratio = sec / med['mocov2']
+        units = UNITS[name] / UNITS['mocov2']
+        ok &= ratio <= 1.1 * units
+        print(f'{name:<15} {UNITS[name]:>5} {sec:>8.3f} {ratio:>6.3f} '
+              f'{units:>10.2f} {ratio / units:>10.3f}')
+    print(f'recipe / paper loss: {med["hcl-recipe"] / med["hcl-paper-loss"]:.3f}'
+          f' (units {UNITS["hcl-recipe"] / UNITS["hcl-paper-loss"]:.3f})')
+    print(f'bar: every normalised ratio <= 1.10 -> {"PASS" if ok else "FAIL"}')
 
 
 if __name__ == '__main__':

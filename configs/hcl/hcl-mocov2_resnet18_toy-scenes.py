@@ -1,22 +1,38 @@
 # HCL on MoCo v2, ResNet-18, the generated toy scenes (`make demo`): the
-# paper's hyperbolic scene-object InfoNCE plus three guards that let the
-# scene-object hierarchy form within the demo's 200 iterations (see
-# docs/hcl.md, "What the toy runs show"):
-# - scale_norm: each query batch is rescaled to a geometric-mean radius of
-#   1.5, so the loss cannot inflate every norm until all points sit on the
-#   clipping sphere (where clipping removes the radial gradient);
+# recipe that forms the scene-object hierarchy within the demo's 200
+# iterations (the same head as the ResNet-50 configs, with a 4,096-key
+# queue; docs/hcl.md, "What the toy runs show"):
+# - the paper's hyperbolic scene-object InfoNCE (c 0.05, T 0.2, weight 0.1,
+#   clip 2.3);
+# - scale_norm: each batch is rescaled to a geometric-mean radius of 1.5, so
+#   the loss cannot inflate every norm until all points sit on the clipping
+#   sphere (where clipping removes the radial gradient);
 # - online_pair: scenes and objects also pass the online encoder together,
 #   sharing one scale, so scene norms can move against object norms;
-# - entailment_weight: an entailment-cone term (Ganea et al. 2018, as in
-#   MERU) asks each object to lie in its scene's cone, i.e. farther out;
+# - the entailment cone (Ganea et al. 2018, as in MERU): each object should
+#   lie in its scene's cone, i.e. farther out;
 # - norm_only_grad: the hyperbolic terms reach only the norms, so directions
 #   (and the object kNN) are learnt by MoCo's loss alone.
-# `hcl-mocov2_resnet18_toy-scenes_paper-loss.py` is the paper's loss alone.
-_base_ = ['./hcl-mocov2_resnet18_toy-scenes_paper-loss.py']
+# Twins: `mocov2_resnet18_toy-scenes.py` (baseline), `..._paper-loss.py`
+# (the paper's loss alone), `..._lorentz.py` (the recipe on the Lorentz model).
+_base_ = ['./mocov2_resnet18_toy-scenes.py']
 
 model = dict(
     hyp_head=dict(
-        scale_norm=1.5,
+        _delete_=True,
+        type='HyperbolicSceneObjectHead',
+        embedder=dict(
+            type='HyperbolicEmbedder',
+            manifold=dict(type='PoincareBall', c=0.05, learnable=False),
+            clip_r=2.3,
+            scale_norm=1.5,
+            norm_only_grad=True),
+        contrast_loss=dict(
+            type='HyperbolicInfoNCELoss', temperature=0.2, loss_weight=0.1),
+        pair_losses=dict(
+            entail=dict(
+                type='EntailmentConeLoss', k=0.1, apex_radius=0.1,
+                loss_weight=0.3)),
         online_pair=True,
-        entailment_weight=0.3,
-        norm_only_grad=True))
+        queue_len=4096,
+        feat_dim=128))

@@ -50,6 +50,7 @@ val_crops = dict(
             dict(type='PackInputs'),
         ]))
 custom_hooks = [
+    dict(type='HyperbolicSaturationHook'),
     dict(type='ObjectKNNHook', dataloader=val_crops, interval=4),
     dict(
         type='NormStatsHook',

@@ -10,8 +10,6 @@ model = dict(
     head=dict(
         _delete_=True,
         type='HyperbolicContrastiveHead',
-        manifold='poincare',
-        curvature=0.1,
-        learn_curvature=False,
-        clip_r=2.3,
+        manifold=dict(type='PoincareBall', c=0.1),
+                clip_r=2.3,
         loss=dict(type='HyperbolicInfoNCELoss', temperature=0.2)))

@@ -26,9 +26,8 @@ model = dict(
         with_avg_pool=True),
     head=dict(
         type='HyperbolicContrastiveHead',
-        manifold='poincare',
-        curvature=0.1,
-        clip_r=2.3,
+        manifold=dict(type='PoincareBall', c=0.1),
+                clip_r=2.3,
         loss=dict(type='HyperbolicInfoNCELoss', temperature=0.2)))
 
 default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=3))

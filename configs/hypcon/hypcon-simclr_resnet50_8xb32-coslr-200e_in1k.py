@@ -25,9 +25,8 @@ model = dict(
         with_avg_pool=True),
     head=dict(
         type='HyperbolicContrastiveHead',
-        manifold='poincare',
-        curvature=0.1,
-        clip_r=2.3,
+        manifold=dict(type='PoincareBall', c=0.1),
+                clip_r=2.3,
         loss=dict(type='HyperbolicSupConLoss', temperature=0.2)))
 
 optim_wrapper = dict(optimizer=dict(lr=0.3))  # 0.3 x batch 256 / 256

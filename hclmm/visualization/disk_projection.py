@@ -3,6 +3,8 @@ from typing import Optional
 
 import numpy as np
 
+from hclmm.evaluation.geometry import as_manifold
+
 __all__ = ['disk_coordinates']
 
 
@@ -15,7 +17,7 @@ def _unit_rows(x: np.ndarray) -> np.ndarray:
 
 def disk_coordinates(directions,
                      radii,
-                     manifold: str = 'poincare',
+                     manifold='poincare',
                      c: Optional[float] = None) -> np.ndarray:
     """Place points in the unit disk, keeping their radius, for plotting.
 
@@ -35,10 +37,11 @@ def disk_coordinates(directions,
             directions are shown (for the Lorentz model, its space part).
         radii: Array of shape (N,): the distance of each point to the origin
             under the embedding's geometry.
-        manifold (str): ``'poincare'``, ``'lorentz'`` or ``'euclidean'``.
+        manifold (Manifold | str): The embedding's manifold object, or a
+            name (``'poincare'``, ``'lorentz'``, ``'euclidean'``) with ``c``.
             Defaults to 'poincare'.
-        c (float, optional): Curvature magnitude, required for the two
-            hyperbolic models. Defaults to None.
+        c (float, optional): Curvature magnitude, with a hyperbolic model's
+            name. Defaults to None.
 
     Returns:
         np.ndarray: float64 array of shape (N, 2) inside the unit disk.
@@ -48,17 +51,12 @@ def disk_coordinates(directions,
     if directions.ndim != 2 or radii.shape != (directions.shape[0], ):
         raise ValueError('expected directions (N, D) and radii (N,), got '
                          f'{directions.shape} and {radii.shape}')
-    if manifold in ('poincare', 'lorentz'):
-        if c is None or c <= 0:
-            raise ValueError(f'a positive curvature c is needed for the '
-                             f'{manifold} model, got {c}')
-        rho = np.tanh(np.sqrt(c) * radii / 2.0)
-    elif manifold == 'euclidean':
+    manifold = as_manifold(manifold, c)
+    if manifold.hyperbolic:
+        rho = np.tanh(np.sqrt(manifold.c_value()) * radii / 2.0)
+    else:
         top = radii.max() if radii.size else 0.0
         rho = radii / top if top > 0 else np.zeros_like(radii)
-    else:
-        raise ValueError(f'unknown manifold {manifold!r}; expected '
-                         "'poincare', 'lorentz' or 'euclidean'")
     unit = _unit_rows(directions)
     if unit.shape[1] >= 2 and len(unit) >= 2:
         centred = unit - unit.mean(0, keepdims=True)

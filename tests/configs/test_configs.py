@@ -30,7 +30,10 @@ def test_every_base_has_hcl_and_baseline_twins():
         for algo in ('mocov2', 'simclr', 'byol', 'densecl'):
             name = f'{algo}_resnet50_8xb16-coslr-200e_{ds}.py'
             assert name in names and f'hcl-{name}' in names
+            assert f'hcl-{name[:-3]}_paper-loss.py' in names
     assert {'hcl-mocov2_resnet18_toy-scenes.py',
+            'hcl-mocov2_resnet18_toy-scenes_paper-loss.py',
+            'hcl-mocov2_resnet18_toy-scenes_lorentz.py',
             'mocov2_resnet18_toy-scenes.py'} <= names
 
 
@@ -52,8 +55,15 @@ def test_config_builds_model_and_pipeline(path):
     is_hcl = osp.basename(path).startswith('hcl-')
     assert (model.hyp_head is not None) == is_hcl
     if is_hcl:
-        assert model.hyp_head.loss_weight == pytest.approx(0.1)
-        assert float(model.hyp_head.curvature()) == pytest.approx(0.05)
+        head = model.hyp_head
+        assert head.contrast_loss.loss_weight == pytest.approx(0.1)
+        assert head.manifold.c_value() == pytest.approx(0.05)
+        # the flagship configs train the recipe; `_paper-loss` twins do not
+        recipe = head.embedder.scale_norm is not None and head.online_pair \
+            and 'entail' in head.pair_losses and head.embedder.norm_only_grad
+        assert recipe != path.endswith('_paper-loss.py')
+        manifold = 'lorentz' if path.endswith('_lorentz.py') else 'poincare'
+        assert head.manifold.name == manifold
     # the data pipeline, minus image loading, turns a sample into 4 views
     pipeline_cfg = cfg.train_dataloader.dataset.pipeline
     assert pipeline_cfg[0]['type'] == 'LoadSceneImage'

@@ -229,3 +229,31 @@ def test_without_hyperbolic_views_and_bad_arguments():
         _transform(min_scene_boxes=4, max_scene_boxes=3)
     with pytest.raises(ValueError, match='on_error'):
         _transform(on_error='ignore')
+
+
+def test_nested_boxes_give_a_scene_equal_to_the_object_and_are_flagged():
+    """A dog inside the person's box, the person drawn as the object: the
+    scene hull is the person's box itself; the sample is kept (as in the
+    reference) and flagged, and both hyperbolic views are the same pixels.
+    With the dog as the object the scene is the person's box, larger than
+    the object, and not flagged."""
+    np.random.seed(4)
+    img = _coord_image(200, 160)
+    person, dog = [20, 10, 180, 150], [60, 80, 120, 140]
+    results = dict(
+        img=img, img_shape=(160, 200), ori_shape=(160, 200),
+        instances=[dict(bbox=person, bbox_label=0),
+                   dict(bbox=dog, bbox_label=1)])
+    t = _transform(jitter_area=0)
+    seen = set()
+    for _ in range(50):
+        out = t(dict(results))
+        seen.add(out['object_index'])
+        assert out['scene_bbox'].tolist() == [20, 10, 180, 150]
+        if out['object_index'] == 0:
+            assert out['scene_is_object']
+            np.testing.assert_array_equal(out['img'][2], out['img'][3])
+        else:
+            assert not out['scene_is_object']
+            assert out['img'][3].shape[:2] == (60, 60)
+    assert seen == {0, 1}

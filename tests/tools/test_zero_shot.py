@@ -68,9 +68,10 @@ class ColourStandIn(nn.Module):
             to_rgb=True)
 
     def embed_for_zero_shot(self, inputs):
-        from hclmm.models.utils import expmap0
+        from hclmm.geometry import PoincareBall
         u = torch.cat([inputs.mean((2, 3)), inputs.std((2, 3))], 1)
-        return dict(points=expmap0(0.5 * u, 1.0), manifold='poincare', c=1.0)
+        ball = PoincareBall(1.0)
+        return dict(points=ball.expmap0(0.5 * u), manifold=ball)
 
 
 def test_load_coco_scene_objects_filters_and_orders(tmp_path):
@@ -277,6 +278,6 @@ def test_main_with_the_euclidean_baseline(toy, tmp_path, capsys):
     _save_model(BASELINE_CONFIG, ckpt)
     out_dir = tmp_path / 'report'
     result = tool.main(_argv(BASELINE_CONFIG, ckpt, toy, out_dir))
-    assert result['manifold'] == 'euclidean' and result['c'] is None
+    assert result['manifold'].name == 'euclidean' and result['c'] is None
     report = _check_report(out_dir, toy, capsys.readouterr().out, 'Euclidean')
     assert report == result['metrics']

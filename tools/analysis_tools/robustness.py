@@ -265,11 +265,8 @@ def _labels(data_samples) -> torch.Tensor:
 
 # ------------------------------------------------------------------ model
 def _pool(out) -> torch.Tensor:
-    while isinstance(out, (tuple, list)):
-        out = out[-1]
-    if out.dim() == 4:
-        out = out.mean(dim=(2, 3))
-    return out.flatten(1)
+    from hclmm.models.utils import global_vector
+    return global_vector(out, index=-1)
 
 
 def pixel_features(model: nn.Module) -> Callable:

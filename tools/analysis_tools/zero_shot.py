@@ -243,8 +243,7 @@ def _embed_batch(model, crops: torch.Tensor, device) -> Dict:
     out = model.embed_for_zero_shot(data['inputs'])
     return dict(
         points=out['points'].detach().float().cpu(),
-        manifold=out['manifold'],
-        c=None if out.get('c') is None else float(out['c']))
+        manifold=out['manifold'].cpu())
 
 
 @torch.no_grad()
@@ -285,8 +284,9 @@ def embed_scene_objects(model,
         is_scene = torch.cat(pending_is_scene)
         for start in range(0, crops.shape[0], batch_size):
             out = _embed_batch(model, crops[start:start + batch_size], device)
-            key = (out['manifold'], out['c'])
+            key = (out['manifold'].name, out['manifold'].c_value())
             geometry.setdefault('key', key)
+            geometry.setdefault('manifold', out['manifold'])
             if geometry['key'] != key:
                 raise RuntimeError(f'the model changed geometry between '
                                    f'batches: {geometry["key"]} vs {key}')
@@ -319,12 +319,11 @@ def embed_scene_objects(model,
     bar.close()
     if not scenes:
         raise ValueError('the annotation file holds no image')
-    manifold, c = geometry['key']
     return dict(
         scene_points=torch.cat(scenes),
         object_points=torch.cat(objects),
-        manifold=manifold,
-        c=c)
+        manifold=geometry['manifold'],
+        c=geometry['key'][1])
 
 
 # --------------------------------------------------------------- config
@@ -419,7 +418,7 @@ def _disk_plot(emb, data, norms, out_file, max_scenes=400, max_objects=2000):
         [norms['scene'][scenes], norms['object'][objects]])
     # Lorentz points are stored as space components: their direction is the
     # direction of the point seen from the hyperboloid's origin.
-    xy = disk_coordinates(points, radii, emb['manifold'], emb['c'])
+    xy = disk_coordinates(points, radii, emb['manifold'])
     scene_pos = {s: i for i, s in enumerate(scenes)}
     links = [(scene_pos[data['object_scene'][o]], j)
              for j, o in enumerate(objects)
@@ -427,7 +426,7 @@ def _disk_plot(emb, data, norms, out_file, max_scenes=400, max_objects=2000):
     geometry = _geometry_text(emb)
     title = (f'{geometry}: radius = distance to the origin, '
              'direction = PCA of directions')
-    if emb['manifold'] == 'euclidean':
+    if not emb['manifold'].hyperbolic:
         title = f'{geometry}: radius / max radius, direction = PCA'
     plot_disk_view(
         xy[:len(scenes)],
@@ -436,14 +435,11 @@ def _disk_plot(emb, data, norms, out_file, max_scenes=400, max_objects=2000):
         links=links,
         title=title + '\n(lines: 8 scenes and their objects)',
         boundary_label='boundary (infinitely far)'
-        if emb['manifold'] != 'euclidean' else 'max norm')
+        if emb['manifold'].hyperbolic else 'max norm')
 
 
 def _geometry_text(emb) -> str:
-    if emb['manifold'] == 'euclidean':
-        return 'Euclidean'
-    name = 'Poincare ball' if emb['manifold'] == 'poincare' else 'Lorentz'
-    return f'{name} (c={emb["c"]:.3g})'
+    return emb['manifold'].describe()
 
 
 def _retrieval_plot(emb, data, dataset, out_file, num_examples, top_k=5):
@@ -561,8 +557,8 @@ def run_zero_shot(model,
                              emb['c']).numpy(),
         object=embedding_norm(emb['object_points'].double(), emb['manifold'],
                               emb['c']).numpy())
-    xlabel = 'Euclidean norm' if emb['manifold'] == 'euclidean' else \
-        'hyperbolic distance to the origin'
+    xlabel = 'hyperbolic distance to the origin' \
+        if emb['manifold'].hyperbolic else 'Euclidean norm'
     # norms equal up to float32 noise are drawn (and counted) as equal
     merged = merge_close_values(
         np.concatenate([norms['scene'], norms['object']]))
@@ -580,7 +576,10 @@ def run_zero_shot(model,
     if examples:
         files['retrieval_examples'] = examples
     return dict(
-        metrics=metrics, files=files, manifold=emb['manifold'], c=emb['c'])
+        metrics=metrics,
+        files=files,
+        manifold=emb['manifold'],
+        c=emb['c'])
 
 
 def _summary(result: Dict, img_size: int) -> str:

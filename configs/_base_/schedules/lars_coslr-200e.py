@@ -1,7 +1,10 @@
 # LARS with 10 warm-up epochs and a cosine schedule (SimCLR / BYOL recipes);
 # norms and biases are excluded from weight decay and LARS adaptation.
+# clip_grad makes mmengine log `grad_norm` every iteration; a max_norm of
+# 1e9 never clips.
 optim_wrapper = dict(
     type='OptimWrapper',
+    clip_grad=dict(max_norm=1e9),
     optimizer=dict(type='LARS', lr=0.15, momentum=0.9, weight_decay=1e-6),
     paramwise_cfg=dict(
         custom_keys={

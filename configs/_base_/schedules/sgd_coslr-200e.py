@@ -1,6 +1,9 @@
 # SGD with a cosine schedule, the MoCo v2 / HCL reference recipe.
+# clip_grad makes mmengine log `grad_norm` every iteration; a max_norm of
+# 1e9 never clips.
 optim_wrapper = dict(
     type='OptimWrapper',
+    clip_grad=dict(max_norm=1e9),
     optimizer=dict(type='SGD', lr=0.03, weight_decay=1e-4, momentum=0.9))
 
 param_scheduler = [

@@ -27,7 +27,14 @@ class SceneObjectViews(BaseTransform):
     2. **Scene**: ``k`` boxes are drawn, ``k`` uniform in
        ``min_scene_boxes .. max_scene_boxes`` (capped by the number of
        boxes), the object box is added if it was not drawn, and the tight
-       hull of those boxes is the scene crop.
+       hull of those boxes is the scene crop. When every drawn box lies
+       inside the object box (nested boxes: a dog inside the person's box
+       with the person as the object) the hull is the object box itself:
+       the sample is kept, as in the reference, and flagged
+       ``scene_is_object=True``; its two hyperbolic views are then two
+       augmentations of one crop, a pair at the apex of the entailment
+       cone, which :class:`~hclmm.models.losses.EntailmentConeLoss` tapers
+       to zero instead of letting its gradient grow without bound.
     3. **Views**: ``img`` becomes a list in this fixed order::
 
            [object view 1, ..., object view N,     # object_view_pipeline
@@ -53,7 +60,8 @@ class SceneObjectViews(BaseTransform):
     window), ``object_label`` (contiguous label of the object),
     ``object_index`` (its index in ``instances``), ``num_objects`` (boxes
     that define the scene crop, the object included), ``num_instances``
-    (boxes in the image). ``img_id`` and ``scene_type`` of the data info are
+    (boxes in the image), ``scene_is_object`` (the scene window equals the
+    object box, see step 2). ``img_id`` and ``scene_type`` of the data info are
     left in place. Boxes are ``float32`` arrays ``[x1, y1, x2, y2]`` in
     pixels of the original image.
 
@@ -234,6 +242,7 @@ class SceneObjectViews(BaseTransform):
         results['object_index'] = int(index[obj])
         results['num_objects'] = len(s['scene_indices'])
         results['num_instances'] = len(boxes)
+        results['scene_is_object'] = s['scene_window'] == s['object_box']
         return results
 
     def __repr__(self) -> str:

@@ -109,9 +109,9 @@ class NormStatsHook(Hook):
                     u = model.online_projection(images)
                     stats[f'{name}_euclid'] = self._stats(u.norm(dim=-1))
                 out = model.embed_for_zero_shot(images)
-                if out['manifold'] != 'euclidean':
+                if out['manifold'].hyperbolic:
                     norms = embedding_norm(out['points'].double(),
-                                           out['manifold'], out['c'])
+                                           out['manifold'])
                     stats[f'{name}_hyp'] = self._stats(norms)
         finally:
             model.train(was_training)

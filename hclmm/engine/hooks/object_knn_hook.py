@@ -8,20 +8,12 @@ from mmengine.dist import broadcast_object_list, collect_results, get_rank
 from mmengine.hooks import Hook
 
 from hclmm.evaluation import embedding_knn_top1
+from hclmm.models.utils import global_vector
 from hclmm.registry import HOOKS
 from ._utils import (build_eval_dataloader, log_scalars, preprocess_views,
                      unwrap_model)
 
 __all__ = ['ObjectKNNHook']
-
-
-def _pooled(feats) -> torch.Tensor:
-    """Global average pooling of the last backbone output."""
-    while isinstance(feats, (tuple, list)):
-        feats = feats[-1]
-    if feats.dim() > 2:
-        feats = F.adaptive_avg_pool2d(feats, 1)
-    return torch.flatten(feats, 1)
 
 
 @HOOKS.register_module()
@@ -132,11 +124,11 @@ class ObjectKNNHook(Hook):
             if self.features == 'backbone':
                 # float64: features of a young model are nearly parallel
                 feats = F.normalize(
-                    _pooled(model.extract_feat(images)).double(), dim=1)
+                    global_vector(model.extract_feat(images), index=-1).double(), dim=1)
             else:
                 out = model.embed_for_zero_shot(images)
                 feats = out['points']
-                geometry = (out['manifold'], out.get('c'))
+                geometry = (out['manifold'], None)
             for feat, sample in zip(feats.cpu(), data['data_samples']):
                 if 'gt_label' not in sample:
                     raise KeyError(

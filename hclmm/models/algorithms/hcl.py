@@ -14,6 +14,7 @@ Configs name ``type='HCLMoCo'``, ``'HCLSimCLR'``, ``'HCLBYOL'``,
 any other two-view algorithm. With ``hyp_head=None`` the model is the
 baseline twin: the same data and object views, no hyperbolic loss.
 """
+import inspect
 from typing import Dict, List, Optional
 
 import torch
@@ -22,7 +23,9 @@ from mmpretrain.models import BYOL, MoCo, SimCLR
 from mmpretrain.models.selfsup import DenseCL
 from mmpretrain.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
 
+from hclmm.geometry import Euclidean
 from hclmm.registry import MODELS
+from ..utils import global_vector
 
 __all__ = [
     'HCLMixin', 'HCLMoCo', 'HCLSimCLR', 'HCLBYOL', 'HCLDenseCL', 'HCL',
@@ -33,13 +36,22 @@ __all__ = [
 _MOMENTUM_ENCODERS = ('encoder_k', 'target_net', 'momentum_encoder')
 
 
-def _first(out):
-    """The global projection from a neck/encoder output (tuple or tensor)."""
-    while isinstance(out, (tuple, list)):
-        out = out[0]
-    if out.dim() > 2:
-        out = torch.flatten(nn.functional.adaptive_avg_pool2d(out, 1), 1)
-    return out
+def ema_like(ema: nn.Module, module: nn.Module) -> nn.Module:
+    """A momentum copy of ``module`` built by the same EMA class, with the
+    same momentum, schedule and interval as the averaged model ``ema``.
+
+    Updated once per step next to ``ema``, it follows the same schedule
+    (e.g. BYOL's cosine momentum), since mmengine's averaged models count
+    their own steps.
+    """
+    cls = type(ema)
+    params = inspect.signature(cls.__init__).parameters
+    kwargs = {
+        name: getattr(ema, name)
+        for name in params
+        if name not in ('self', 'model', 'device') and hasattr(ema, name)
+    }
+    return cls(module, **kwargs)
 
 
 class HCLMixin:
@@ -66,12 +78,13 @@ class HCLMixin:
         super().__init__(*args, **kwargs)
         self.base_views = base_views
         self.hyp_head = MODELS.build(hyp_head) if hyp_head else None
-        # With a projector of its own the head needs a momentum copy of it
-        # next to the base algorithm's momentum encoder.
+        # A projector of the head's own gets a momentum copy next to the
+        # base algorithm's momentum encoder, averaged the same way.
         self.hyp_projector_k = None
+        enc = self._momentum_encoder()
         if self.hyp_head is not None and self.hyp_head.projector is not None \
-                and self._momentum_encoder() is not None:
-            self.hyp_projector_k = self.hyp_head.momentum_projector()
+                and enc is not None:
+            self.hyp_projector_k = ema_like(enc, self.hyp_head.projector)
 
     # ------------------------------------------------------------------
     def _momentum_encoder(self):
@@ -81,16 +94,12 @@ class HCLMixin:
                 return enc
         return None
 
-    def _momentum_value(self) -> float:
-        enc = self._momentum_encoder()
-        return float(getattr(enc, 'momentum', 0.001))
-
     def online_projection(self, img: torch.Tensor) -> torch.Tensor:
         """Euclidean projection ``u`` of images through the online encoder."""
         feats = self.backbone(img)
         if self.hyp_head is not None and self.hyp_head.projector is not None:
-            return _first(self.hyp_head.projector(feats))
-        return _first(self.neck(feats))
+            return global_vector(self.hyp_head.projector(feats))
+        return global_vector(self.neck(feats))
 
     @torch.no_grad()
     def key_projection(self, img: torch.Tensor) -> torch.Tensor:
@@ -104,20 +113,13 @@ class HCLMixin:
             return self.online_projection(img).detach()
         img, idx_unshuffle = batch_shuffle_ddp(img)
         if self.hyp_projector_k is not None:
-            # momentum copies track the online weights with the base's rate
-            m = self._momentum_value()
-            for p_k, p_q in zip(self.hyp_projector_k.parameters(),
-                                self.hyp_head.projector.parameters()):
-                p_k.mul_(1 - m).add_(p_q.detach(), alpha=m)
-            backbone_k = enc.module[0]
-            u = _first(self.hyp_projector_k(backbone_k(img)))
+            self.hyp_projector_k.update_parameters(self.hyp_head.projector)
+            u = global_vector(self.hyp_projector_k(enc.module[0](img)))
         else:
-            u = _first(enc(img))
+            u = global_vector(enc(img))
         return batch_unshuffle_ddp(u, idx_unshuffle)
 
-    def loss(self, inputs: List[torch.Tensor], data_samples: list,
-             **kwargs) -> Dict[str, torch.Tensor]:
-        """Base loss on the object views plus the hyperbolic loss."""
+    def _check_views(self, inputs) -> None:
         if not isinstance(inputs, (list, tuple)):
             raise TypeError('HCL expects a list of views, got '
                             f'{type(inputs).__name__}')
@@ -128,6 +130,16 @@ class HCLMixin:
                 + (', scene view, object view' if self.hyp_head else '') +
                 f') but the data pipeline produced {len(inputs)}; use '
                 'SceneObjectViews with the hyperbolic views enabled')
+
+    def loss(self, inputs: List[torch.Tensor], data_samples: list,
+             **kwargs) -> Dict[str, torch.Tensor]:
+        """Base loss on the object views plus the hyperbolic loss:
+
+        ``u_q = f(query view)`` (online; with ``online_pair`` the key view
+        too, in the same batch), ``u_k = f_k(key view)`` (key encoder),
+        ``losses = hyp_head.loss(u_q, u_k, online u_k)``.
+        """
+        self._check_views(inputs)
         losses = super().loss(
             list(inputs[:self.base_views]), data_samples, **kwargs)
         # mmengine logs the summed loss as `loss`; a base loss of that name
@@ -136,20 +148,18 @@ class HCLMixin:
             losses['loss_base'] = losses.pop('loss')
         if self.hyp_head is None:
             return losses
-        query_img, key_img = inputs[self.base_views], inputs[self.base_views + 1]
+        query_img, key_img = inputs[self.base_views:self.base_views + 2]
         if self.hyp_head.query == 'object':
             query_img, key_img = key_img, query_img
-        # the query through the online encoder, the key through the key encoder
+        online_key = None
         if self.hyp_head.online_pair:
-            # one pass, so BatchNorm normalises scenes and objects together
-            # and their norms can differ as they will at evaluation
-            both = self.online_projection(torch.cat([query_img, key_img]))
-            query_u, online_key = both.split(query_img.shape[0])
+            # one pass: BatchNorm normalises scenes and objects together
+            query_u, online_key = self.online_projection(
+                torch.cat([query_img, key_img])).split(query_img.shape[0])
         else:
-            query_u, online_key = self.online_projection(query_img), None
+            query_u = self.online_projection(query_img)
         if online_key is not None and self._momentum_encoder() is None:
-            # the key would be the same online pass without gradient
-            key_u = online_key.detach()
+            key_u = online_key.detach()  # the same pass without gradient
         else:
             key_u = self.key_projection(key_img)
         losses.update(self.hyp_head.loss(query_u, key_u, online_key))
@@ -161,16 +171,31 @@ class HCLMixin:
 
         Returns:
             dict: ``points`` (N x D float32 on the manifold, or the Euclidean
-            projection for the baseline), ``manifold`` (``'poincare'``,
-            ``'lorentz'`` or ``'euclidean'``) and ``c`` (float or None).
+            projection for the baseline) and ``manifold`` (the
+            :class:`~hclmm.geometry.Manifold` object they live on).
         """
         u = self.online_projection(inputs)
         if self.hyp_head is None:
-            return dict(points=u.float(), manifold='euclidean', c=None)
+            return dict(points=u.float(), manifold=Euclidean())
         return dict(
             points=self.hyp_head.to_manifold(u),
-            manifold=self.hyp_head.manifold,
-            c=float(self.hyp_head.curvature()))
+            manifold=self.hyp_head.manifold)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # the projector's momentum copy was a bare module before it became
+        # an averaged model of the base's EMA class
+        if self.hyp_projector_k is not None:
+            pre = prefix + 'hyp_projector_k.'
+            old = [k for k in list(state_dict)
+                   if k.startswith(pre) and not k.startswith(pre + 'module.')
+                   and k != pre + 'steps']
+            for key in old:
+                state_dict[pre + 'module.' + key[len(pre):]] = \
+                    state_dict.pop(key)
+            if old:
+                state_dict.setdefault(pre + 'steps',
+                                      torch.ones((), dtype=torch.long))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 
 _CLASS_CACHE: Dict[type, type] = {}

@@ -4,11 +4,11 @@ from typing import Dict, List, Optional, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.dist import all_gather
 from mmpretrain.models.selfsup.mocov3 import MoCoV3
 from mmpretrain.structures import DataSample
 
 from hclmm.registry import MODELS
+from ..utils import KeyQueue, rename_state_keys
 
 __all__ = ['SNCLR']
 
@@ -29,7 +29,7 @@ class SNCLR(MoCoV3):
     batch's keys are added, so a sample never meets its own other view
     among its neighbours.
 
-    The bank (``bank``, ``bank_ptr``, ``bank_len``) is a set of buffers and
+    The bank (a :class:`~hclmm.models.utils.KeyQueue`) is a set of buffers and
     is saved in checkpoints; until it holds K entries every filled entry is
     used (none at the first step). State-dict keys are MoCo v3's plus
     ``head.attention.*`` and the bank.
@@ -78,9 +78,7 @@ class SNCLR(MoCoV3):
         self.bank_size = bank_size
         self.topk = topk
         self.feat_dim = feat_dim
-        self.register_buffer('bank', torch.zeros(bank_size, feat_dim))
-        self.register_buffer('bank_ptr', torch.zeros(1, dtype=torch.long))
-        self.register_buffer('bank_len', torch.zeros(1, dtype=torch.long))
+        self.bank = KeyQueue(bank_size, feat_dim)
 
     @torch.no_grad()
     def nearest_candidates(self, keys: torch.Tensor) -> torch.Tensor:
@@ -92,28 +90,19 @@ class SNCLR(MoCoV3):
         Returns:
             Tensor: N x K' x D with ``K' = min(topk, filled entries)``.
         """
-        filled = int(self.bank_len)
-        k = min(self.topk, filled)
+        bank = self.bank.filled()
+        k = min(self.topk, bank.shape[0])
         if k == 0:
             return keys.new_zeros(keys.shape[0], 0, keys.shape[1])
-        bank = self.bank[:filled]
         idx = (keys.to(bank.dtype) @ bank.T).topk(k, dim=1).indices
         return bank[idx]
 
-    @torch.no_grad()
-    def _enqueue(self, keys: torch.Tensor) -> None:
-        """Add the keys of every process to the FIFO bank."""
-        keys = torch.cat(all_gather(keys.contiguous()), 0).to(self.bank)
-        n = keys.shape[0]
-        if n >= self.bank_size:
-            self.bank.copy_(keys[-self.bank_size:])
-            self.bank_ptr[0] = 0
-        else:
-            ptr = int(self.bank_ptr)
-            idx = (torch.arange(n, device=keys.device) + ptr) % self.bank_size
-            self.bank[idx] = keys
-            self.bank_ptr[0] = (ptr + n) % self.bank_size
-        self.bank_len[0] = min(int(self.bank_len) + n, self.bank_size)
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # checkpoints written before the bank became a KeyQueue
+        rename_state_keys(state_dict, prefix, {
+            'bank': 'bank.keys', 'bank_ptr': 'bank.ptr',
+            'bank_len': 'bank.count'})
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
@@ -138,7 +127,7 @@ class SNCLR(MoCoV3):
             nbrs_2 = self.nearest_candidates(key_2)
         loss_1, w_1 = self.head.loss(proj_1, key_2, nbrs_2)
         loss_2, w_2 = self.head.loss(proj_2, key_1, nbrs_1)
-        self._enqueue(key_2)
+        self.bank.push(key_2)
         weights = torch.cat([w_1, w_2]).detach()
         positiveness = weights.mean() if weights.numel() else \
             loss_1.new_ones(())

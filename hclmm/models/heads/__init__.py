@@ -1,9 +1,11 @@
+from .hyperbolic_embedder import HyperbolicEmbedder, norm_only
 from .hyperbolic_scene_object_head import HyperbolicSceneObjectHead
 from .dcl_head import DCLHead
 from .hyperbolic_contrastive_head import HyperbolicContrastiveHead
 from .snclr_head import SNCLRHead
 
 __all__ = [
-    'HyperbolicSceneObjectHead', 'DCLHead', 'HyperbolicContrastiveHead',
+    'HyperbolicEmbedder', 'norm_only', 'HyperbolicSceneObjectHead',
+    'DCLHead', 'HyperbolicContrastiveHead',
     'SNCLRHead'
 ]

@@ -5,7 +5,7 @@ from mmengine.model import BaseModule
 
 from hclmm.registry import MODELS
 from ..losses import HyperbolicSupConLoss
-from ..utils import Curvature, origin_dist, to_manifold
+from ..utils import rename_state_keys
 
 __all__ = ['HyperbolicContrastiveHead']
 
@@ -16,8 +16,9 @@ class HyperbolicContrastiveHead(BaseModule):
 
     The hyperbolic counterpart of mmpretrain's ``ContrastiveHead`` (Yue et
     al., 2023): the Euclidean projections of two views are clipped to radius
-    ``clip_r``, mapped to the Poincare ball (or the Lorentz model) of
-    curvature ``-c`` with the exponential map at the origin, and compared by
+    ``clip_r``, mapped to the manifold (Poincare ball or Lorentz model) with
+    the exponential map at the origin by a
+    :class:`~hclmm.models.heads.HyperbolicEmbedder`, and compared by
     ``-d / T``. The loss config decides the form:
 
     * ``HyperbolicInfoNCELoss``: query = view 1, key = view 2, negatives from
@@ -32,12 +33,9 @@ class HyperbolicContrastiveHead(BaseModule):
     Args:
         loss (dict): Config of the hyperbolic loss. Defaults to
             ``dict(type='HyperbolicSupConLoss', temperature=0.2)``.
-        manifold (str): ``'poincare'`` or ``'lorentz'``. Defaults to
-            'poincare'.
-        curvature (float): Curvature magnitude ``c`` (curvature ``-c``).
-            Defaults to 0.1.
-        learn_curvature (bool): Learn ``log c`` within ``[c/10, 10c]``.
-            Defaults to False.
+        manifold (dict): Config of the manifold object. Defaults to
+            ``dict(type='PoincareBall', c=0.1)`` (``learnable=True`` learns
+            ``log c`` within ``[c/10, 10c]``).
         clip_r (float, optional): Feature clipping radius before the
             exponential map; None disables clipping. Defaults to 2.3
             (Ermolov et al., CVPR 2022, with c = 0.1).
@@ -47,37 +45,39 @@ class HyperbolicContrastiveHead(BaseModule):
 
     def __init__(self,
                  loss: Optional[dict] = None,
-                 manifold: str = 'poincare',
-                 curvature: float = 0.1,
-                 learn_curvature: bool = False,
+                 manifold: Optional[dict] = None,
                  clip_r: Optional[float] = 2.3,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if manifold not in ('poincare', 'lorentz'):
-            raise ValueError("manifold must be 'poincare' or 'lorentz', got "
-                             f'{manifold!r}.')
-        if clip_r is not None and not clip_r > 0:
-            raise ValueError(f'clip_r must be > 0 or None, got {clip_r}.')
         loss = dict(type='HyperbolicSupConLoss', temperature=0.2) \
             if loss is None else dict(loss)
-        loss.setdefault('manifold', manifold)
-        if loss['manifold'] != manifold:
-            raise ValueError(f'loss.manifold={loss["manifold"]!r} differs '
-                             f'from the head manifold {manifold!r}.')
-        self.manifold = manifold
-        self.clip_r = clip_r
-        self.curvature = Curvature(curvature, learnable=learn_curvature)
+        self.embedder = MODELS.build(
+            dict(
+                type='HyperbolicEmbedder',
+                manifold=manifold or dict(type='PoincareBall', c=0.1),
+                clip_r=clip_r))
         self.loss_module = MODELS.build(loss)
         self.supervised_form = isinstance(self.loss_module,
                                           HyperbolicSupConLoss)
 
+    @property
+    def manifold(self):
+        """The manifold object of the embeddings."""
+        return self.embedder.manifold
+
     def to_manifold(self, u: torch.Tensor) -> torch.Tensor:
-        """Clip, map with ``exp_0`` and (Poincare) project; in float32."""
-        return to_manifold(u, self.curvature(), self.manifold, self.clip_r)
+        """Clip, map with ``exp_0`` and project; in float32."""
+        return self.embedder(u)
 
     def hyperbolic_norm(self, x: torch.Tensor) -> torch.Tensor:
         """Distance of manifold points to the origin."""
-        return origin_dist(x, self.curvature(), self.manifold)
+        return self.manifold.dist0(x)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # checkpoints written before the head used an embedder
+        rename_state_keys(state_dict, prefix, {
+            'curvature.log_c': 'embedder.manifold.curvature.log_c'})
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def loss(self,
              z1: torch.Tensor,
@@ -100,7 +100,6 @@ class HyperbolicContrastiveHead(BaseModule):
             dict: ``loss`` and ``hyp_norm`` (mean distance of the view-1
             points to the origin, without gradient).
         """
-        c = self.curvature()
         p1, p2 = self.to_manifold(z1), self.to_manifold(z2)
         if self.supervised_form:
             if queue is not None:
@@ -110,7 +109,8 @@ class HyperbolicContrastiveHead(BaseModule):
                     'MoCo-style queue.')
             if labels is None:
                 labels = torch.arange(p1.shape[0], device=p1.device)
-            loss = self.loss_module(torch.stack([p1, p2], 1), labels, c)
+            loss = self.loss_module(
+                torch.stack([p1, p2], 1), labels, self.manifold)
         else:
             if labels is not None:
                 raise ValueError(
@@ -118,7 +118,7 @@ class HyperbolicContrastiveHead(BaseModule):
                     'takes no labels; use HyperbolicSupConLoss for '
                     'supervised contrast.')
             neg = None if queue is None else self.to_manifold(queue.detach())
-            loss = self.loss_module(p1, p2, c, queue=neg)
+            loss = self.loss_module(p1, p2, self.manifold, queue=neg)
         with torch.no_grad():
             hyp_norm = self.hyperbolic_norm(p1).mean()
         return dict(loss=loss, hyp_norm=hyp_norm)

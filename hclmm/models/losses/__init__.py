@@ -1,5 +1,6 @@
 from .dcl_loss import DCLLoss, dcl_loss, vmf_positive_weights
 from .dclw_loss import DCLWLoss
+from .entailment_cone import EntailmentConeLoss, cone_violation
 from .hyperbolic_infonce import (HyperbolicInfoNCELoss, hyperbolic_infonce,
                                  hyperbolic_logits)
 from .hyperbolic_supcon import HyperbolicSupConLoss, hyperbolic_supcon
@@ -8,5 +9,6 @@ from .snclr_loss import SNCLRLoss, snclr_loss
 __all__ = [
     'HyperbolicInfoNCELoss', 'hyperbolic_infonce', 'hyperbolic_logits',
     'HyperbolicSupConLoss', 'hyperbolic_supcon', 'DCLLoss', 'DCLWLoss',
-    'dcl_loss', 'vmf_positive_weights', 'SNCLRLoss', 'snclr_loss'
+    'dcl_loss', 'vmf_positive_weights', 'SNCLRLoss', 'snclr_loss',
+    'EntailmentConeLoss', 'cone_violation'
 ]

@@ -1,41 +1,37 @@
-from typing import Optional, Tuple, Union
+from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from hclmm.geometry import Manifold
 from hclmm.registry import MODELS
-from ..utils import dist, lorentz_dist, lorentz_pairwise_dist, pairwise_dist
 
 __all__ = [
     'HyperbolicInfoNCELoss', 'hyperbolic_infonce', 'hyperbolic_logits',
-    'MANIFOLDS'
+    'check_contrastive_args'
 ]
 
-#: Paired and pairwise distance functions of each supported model.
-MANIFOLDS = {
-    'poincare': (dist, pairwise_dist),
-    'lorentz': (lorentz_dist, lorentz_pairwise_dist),
-}
 
-
-def check_contrastive_args(temperature: float, manifold: str) -> None:
-    """Raise a ValueError for a non-positive temperature or unknown model."""
+def check_contrastive_args(temperature: float,
+                           manifold: Optional[Manifold] = None) -> None:
+    """Raise a ValueError for a non-positive temperature, a TypeError for a
+    manifold that is not a :class:`~hclmm.geometry.Manifold` object."""
     if not (isinstance(temperature, (int, float)) and temperature > 0):
         raise ValueError(f'temperature must be a number > 0, got '
                          f'{temperature!r}.')
-    if manifold not in MANIFOLDS:
-        raise ValueError(f'manifold must be one of {sorted(MANIFOLDS)}, got '
-                         f'{manifold!r}.')
+    if manifold is not None and not isinstance(manifold, Manifold):
+        raise TypeError('manifold must be a hclmm.geometry.Manifold object '
+                        '(e.g. PoincareBall(c=0.05)), got '
+                        f'{type(manifold).__name__}.')
 
 
 def hyperbolic_logits(
         query: torch.Tensor,
         key: torch.Tensor,
-        c: Union[float, torch.Tensor],
+        manifold: Manifold,
         queue: Optional[torch.Tensor] = None,
         temperature: float = 0.2,
-        manifold: str = 'poincare',
         in_batch_negatives: bool = False) -> Tuple[torch.Tensor, torch.Tensor]:
     """Contrastive logits ``-d / T`` and the index of each row's positive.
 
@@ -52,11 +48,10 @@ def hyperbolic_logits(
     Args:
         query (Tensor): Points, N x D.
         key (Tensor): Positive points paired with ``query``, N x D.
-        c (float | Tensor): Curvature magnitude, > 0.
+        manifold (Manifold): The space of the points (its ``dist`` and
+            ``pairwise_dist``).
         queue (Tensor, optional): Negative points, K x D. Defaults to None.
         temperature (float): Temperature T, > 0. Defaults to 0.2.
-        manifold (str): ``'poincare'`` (points in the ball) or ``'lorentz'``
-            (space components on the hyperboloid). Defaults to 'poincare'.
         in_batch_negatives (bool): Use the other samples' keys as negatives.
             Defaults to False.
 
@@ -75,34 +70,33 @@ def hyperbolic_logits(
     if queue is None and not in_batch_negatives:
         raise ValueError('No negatives: pass a queue or set '
                          'in_batch_negatives=True.')
-    paired, pairwise = MANIFOLDS[manifold]
+    paired, pairwise = manifold.dist, manifold.pairwise_dist
     n = query.shape[0]
     # -d / T in one pass; in place on the fresh N x K distances (their
     # producer saves no output, so this is autograd-safe)
     scale = -1.0 / temperature
     with torch.autocast(device_type=query.device.type, enabled=False):
-        pos = paired(query, key, c) * scale
+        pos = paired(query, key) * scale
         if in_batch_negatives:
             # every key against every query, then the diagonal replaced by
             # the accurate paired distances
             logits = torch.diagonal_scatter(
-                pairwise(query, key, c).mul_(scale), pos)
+                pairwise(query, key).mul_(scale), pos)
             targets = torch.arange(n, device=query.device)
         else:
             logits = pos[:, None]
             targets = torch.zeros(n, dtype=torch.long, device=query.device)
         if queue is not None:
-            neg = pairwise(query, queue.detach(), c).mul_(scale)
+            neg = pairwise(query, queue.detach()).mul_(scale)
             logits = torch.cat([logits, neg], dim=1)
     return logits, targets
 
 
 def hyperbolic_infonce(query: torch.Tensor,
                        key: torch.Tensor,
-                       c: Union[float, torch.Tensor],
+                       manifold: Manifold,
                        queue: Optional[torch.Tensor] = None,
                        temperature: float = 0.2,
-                       manifold: str = 'poincare',
                        in_batch_negatives: bool = False) -> torch.Tensor:
     """Hyperbolic InfoNCE, averaged over the batch (see
     :class:`HyperbolicInfoNCELoss`; arguments as in
@@ -111,8 +105,8 @@ def hyperbolic_infonce(query: torch.Tensor,
     Returns:
         Tensor: Scalar float32 loss.
     """
-    logits, targets = hyperbolic_logits(query, key, c, queue, temperature,
-                                        manifold, in_batch_negatives)
+    logits, targets = hyperbolic_logits(query, key, manifold, queue,
+                                        temperature, in_batch_negatives)
     with torch.autocast(device_type=logits.device.type, enabled=False):
         return F.cross_entropy(logits, targets)
 
@@ -130,8 +124,8 @@ class HyperbolicInfoNCELoss(nn.Module):
             \frac{\exp(-d(q_i, k_i)/T)}
                  {\exp(-d(q_i, k_i)/T) + \sum_j \exp(-d(q_i, n_j)/T)}
 
-    where :math:`d` is the geodesic distance of the Poincare ball or the
-    Lorentz model of curvature ``-c``. In HCL the query is a scene and the
+    where :math:`d` is the geodesic distance of the manifold object passed
+    at call time (Poincare ball, Lorentz model, or Euclidean space). In HCL the query is a scene and the
     key an object it contains (Ge et al., CVPR 2023); for instance
     discrimination they are two views of one image (Yue et al., 2023).
 
@@ -140,8 +134,6 @@ class HyperbolicInfoNCELoss(nn.Module):
 
     Args:
         temperature (float): Temperature T, > 0. Defaults to 0.2.
-        manifold (str): ``'poincare'`` or ``'lorentz'``. Defaults to
-            'poincare'.
         in_batch_negatives (bool): Use the other samples' keys as negatives
             (targets on the diagonal); a queue, if passed, adds more
             negatives. Otherwise a queue is required and the positive sits at
@@ -151,30 +143,28 @@ class HyperbolicInfoNCELoss(nn.Module):
 
     def __init__(self,
                  temperature: float = 0.2,
-                 manifold: str = 'poincare',
                  in_batch_negatives: bool = False,
                  loss_weight: float = 1.0) -> None:
         super().__init__()
-        check_contrastive_args(temperature, manifold)
+        check_contrastive_args(temperature)
         if not isinstance(loss_weight, (int, float)):
             raise ValueError(f'loss_weight must be a number, got '
                              f'{loss_weight!r}.')
         self.temperature = float(temperature)
-        self.manifold = manifold
         self.in_batch_negatives = bool(in_batch_negatives)
         self.loss_weight = float(loss_weight)
 
     def forward(self,
                 query: torch.Tensor,
                 key: torch.Tensor,
-                c: Union[float, torch.Tensor],
+                manifold: Manifold,
                 queue: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Compute the weighted loss.
 
         Args:
             query (Tensor): Points, N x D.
             key (Tensor): Positive points paired with ``query``, N x D.
-            c (float | Tensor): Curvature magnitude, > 0.
+            manifold (Manifold): The space of the points.
             queue (Tensor, optional): Negative points, K x D. Required unless
                 ``in_batch_negatives``. Defaults to None.
 
@@ -182,10 +172,10 @@ class HyperbolicInfoNCELoss(nn.Module):
             Tensor: Scalar float32 loss.
         """
         return self.loss_weight * hyperbolic_infonce(
-            query, key, c, queue, self.temperature, self.manifold,
+            query, key, manifold, queue, self.temperature,
             self.in_batch_negatives)
 
     def extra_repr(self) -> str:
-        return (f'temperature={self.temperature}, manifold={self.manifold!r},'
-                f' in_batch_negatives={self.in_batch_negatives}, '
+        return (f'temperature={self.temperature}, '
+                f'in_batch_negatives={self.in_batch_negatives}, '
                 f'loss_weight={self.loss_weight}')

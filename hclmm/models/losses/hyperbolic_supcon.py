@@ -1,29 +1,25 @@
-from typing import Union
-
 import torch
 import torch.nn as nn
 
+from hclmm.geometry import Manifold
 from hclmm.registry import MODELS
-from .hyperbolic_infonce import MANIFOLDS, check_contrastive_args
+from .hyperbolic_infonce import check_contrastive_args
 
 __all__ = ['HyperbolicSupConLoss', 'hyperbolic_supcon']
 
 
 def hyperbolic_supcon(features: torch.Tensor,
                       labels: torch.Tensor,
-                      c: Union[float, torch.Tensor],
-                      temperature: float = 0.2,
-                      manifold: str = 'poincare') -> torch.Tensor:
+                      manifold: Manifold,
+                      temperature: float = 0.2) -> torch.Tensor:
     """Supervised contrastive loss with ``-d / T`` similarities (see
     :class:`HyperbolicSupConLoss`).
 
     Args:
         features (Tensor): Points, N x D (one view) or N x V x D (V views).
         labels (Tensor): Class of each sample, shape (N, ).
-        c (float | Tensor): Curvature magnitude, > 0.
+        manifold (Manifold): The space of the points.
         temperature (float): Temperature T, > 0. Defaults to 0.2.
-        manifold (str): ``'poincare'`` or ``'lorentz'``. Defaults to
-            'poincare'.
 
     Returns:
         Tensor: Scalar float32 loss, averaged over the anchors that have at
@@ -41,9 +37,8 @@ def hyperbolic_supcon(features: torch.Tensor,
                          f'{tuple(labels.shape)}.')
     points = features.transpose(0, 1).reshape(n * views, -1)  # view-major
     labels = labels.repeat(views)
-    _, pairwise = MANIFOLDS[manifold]
     with torch.autocast(device_type=points.device.type, enabled=False):
-        sim = -pairwise(points, points, c) / temperature
+        sim = -manifold.pairwise_dist(points, points) / temperature
         eye = torch.eye(n * views, dtype=torch.bool, device=points.device)
         # the anchor itself is neither a positive nor in the denominator
         log_prob = sim - torch.logsumexp(
@@ -76,32 +71,28 @@ class HyperbolicSupConLoss(nn.Module):
 
     Args:
         temperature (float): Temperature T, > 0. Defaults to 0.2.
-        manifold (str): ``'poincare'`` or ``'lorentz'``. Defaults to
-            'poincare'.
         loss_weight (float): Factor applied to the loss. Defaults to 1.0.
     """
 
     def __init__(self,
                  temperature: float = 0.2,
-                 manifold: str = 'poincare',
                  loss_weight: float = 1.0) -> None:
         super().__init__()
-        check_contrastive_args(temperature, manifold)
+        check_contrastive_args(temperature)
         self.temperature = float(temperature)
-        self.manifold = manifold
         self.loss_weight = float(loss_weight)
 
     def forward(self, features: torch.Tensor, labels: torch.Tensor,
-                c: Union[float, torch.Tensor]) -> torch.Tensor:
+                manifold: Manifold) -> torch.Tensor:
         """Compute the weighted loss.
 
         Args:
             features (Tensor): Points, N x D or N x V x D.
             labels (Tensor): Class of each sample, shape (N, ).
-            c (float | Tensor): Curvature magnitude, > 0.
+            manifold (Manifold): The space of the points.
 
         Returns:
             Tensor: Scalar float32 loss.
         """
         return self.loss_weight * hyperbolic_supcon(
-            features, labels, c, self.temperature, self.manifold)
+            features, labels, manifold, self.temperature)

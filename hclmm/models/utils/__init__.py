@@ -1,16 +1,4 @@
-from .curvature import Curvature
-from .lorentz import (lorentz_dist, lorentz_expmap0, lorentz_logmap0,
-                      lorentz_origin_dist, lorentz_pairwise_dist, lorentz_time)
-from .manifold import MANIFOLDS, origin_dist, to_manifold
-from .poincare import (clip_features, cone_angle, cone_half_aperture, dist,
-                       expmap0, logmap0, mobius_add, pairwise_dist,
-                       poincare_norm, project)
+from .pooling import global_vector
+from .queue import KeyQueue, rename_state_keys
 
-__all__ = [
-    'MANIFOLDS', 'origin_dist', 'to_manifold',
-    'Curvature', 'expmap0', 'logmap0', 'project', 'clip_features',
-    'mobius_add', 'dist', 'pairwise_dist', 'poincare_norm',
-    'cone_half_aperture', 'cone_angle', 'lorentz_time',
-    'lorentz_expmap0', 'lorentz_logmap0', 'lorentz_dist',
-    'lorentz_pairwise_dist', 'lorentz_origin_dist'
-]
+__all__ = ['KeyQueue', 'global_vector', 'rename_state_keys']

@@ -22,12 +22,21 @@ BACKBONE = dict(type='ResNet', depth=18)
 FEAT = 16
 
 
-def hyp_head(**kw):
+def hyp_head(manifold='PoincareBall', scale_norm=None, online_pair=False,
+             entailment_weight=0.0, **kw):
+    """The paper's loss (weight 1) unless the recipe's options are given."""
     cfg = dict(
         type='HyperbolicSceneObjectHead',
-        curvature=0.1,
-        clip_r=2.3,
-        loss_weight=1.0,
+        embedder=dict(
+            type='HyperbolicEmbedder',
+            manifold=dict(type=manifold, c=0.1),
+            clip_r=2.3,
+            scale_norm=scale_norm),
+        contrast_loss=dict(type='HyperbolicInfoNCELoss', loss_weight=1.0),
+        pair_losses=dict(entail=dict(
+            type='EntailmentConeLoss', loss_weight=entailment_weight)
+                         ) if entailment_weight else {},
+        online_pair=online_pair,
         queue_len=16,
         feat_dim=FEAT)
     cfg.update(kw)
@@ -105,7 +114,7 @@ def test_trains_with_hyperbolic_branch(name):
     wrapper = OptimWrapper(
         torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9))
     data = batch()
-    queue_before = model.hyp_head.queue.clone()
+    queue_before = model.hyp_head.queue.keys.clone()
     hyp_losses = []
     for step in range(6):
         log = model.train_step(data, wrapper)
@@ -119,8 +128,8 @@ def test_trains_with_hyperbolic_branch(name):
         total = sum(log[k] for k in base) + log['loss_hyp']
         assert torch.allclose(log['loss'], total)
         hyp_losses.append(log['loss_hyp'].item())
-        assert int(model.hyp_head.queue_ptr) == (4 * (step + 1)) % 16
-    assert not torch.equal(queue_before, model.hyp_head.queue)
+        assert int(model.hyp_head.queue.ptr) == (4 * (step + 1)) % 16
+    assert not torch.equal(queue_before, model.hyp_head.queue.keys)
     # on a fixed batch the hyperbolic loss goes down
     assert min(hyp_losses[-2:]) < hyp_losses[0], hyp_losses
 
@@ -130,7 +139,7 @@ def test_state_dict_keeps_base_keys_and_loads_into_base():
     keys = set(model.state_dict())
     assert any(k.startswith('backbone.') for k in keys)
     assert any(k.startswith('encoder_k.') for k in keys)
-    assert {'hyp_head.queue', 'hyp_head.queue_ptr'} <= keys
+    assert {'hyp_head.queue.keys', 'hyp_head.queue.ptr'} <= keys
     # the baseline twin reads the same checkpoint except the hyperbolic head
     base_twin = MODELS.build(dict(base_cfg('HCLMoCo'), data_preprocessor=PRE,
                                   hyp_head=None))
@@ -162,33 +171,82 @@ def test_too_few_views_is_a_clear_error():
         model.loss(data['inputs'], data['data_samples'])
 
 
-def test_own_projector_gets_a_momentum_copy():
+@pytest.mark.parametrize('name', ['HCLMoCo', 'HCLBYOL'])
+def test_own_projector_gets_a_momentum_copy_on_the_base_schedule(name):
+    """The head's own projector is averaged by the base's EMA class with
+    its momentum and schedule (BYOL: cosine), step for step."""
+    MessageHub.get_current_instance().update_info('max_iters', 10)
     proj = dict(type='NonLinearNeck', in_channels=512, hid_channels=32,
                 out_channels=FEAT, num_layers=2, with_avg_pool=True)
-    model = build('HCLMoCo', projector=proj)
-    assert model.hyp_projector_k is not None
+    model = build(name, projector=proj)
+    enc = model._momentum_encoder()
+    assert type(model.hyp_projector_k) is type(enc)
+    assert model.hyp_projector_k.momentum == enc.momentum
+    for attr in ('end_momentum', 'interval'):
+        assert getattr(model.hyp_projector_k, attr, None) == \
+            getattr(enc, attr, None)
     wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
-    before = copy.deepcopy(model.hyp_projector_k.state_dict())
-    model.train_step(batch(), wrapper)
-    after = model.hyp_projector_k.state_dict()
+    before = copy.deepcopy(model.hyp_projector_k.module.state_dict())
+    for _ in range(3):
+        model.train_step(batch(), wrapper)
+    assert int(model.hyp_projector_k.steps) == int(enc.steps) == 3
+    after = model.hyp_projector_k.module.state_dict()
     changed = [k for k in before if not torch.equal(before[k], after[k])]
     assert changed
     assert not any(p.requires_grad
                    for p in model.hyp_projector_k.parameters())
+    # the averaged copy equals a hand-computed average of the last step
+    # (taken with the online weights before that step's update)
+    m = enc.momentum if not hasattr(enc, 'end_momentum') else None
+    if m is not None:
+        online = {k: v.detach().clone() for k, v in
+                  model.hyp_head.projector.named_parameters()}
+        prev = copy.deepcopy(model.hyp_projector_k.module.state_dict())
+        model.train_step(batch(), wrapper)
+        name_, p_k = next(
+            iter(model.hyp_projector_k.module.named_parameters()))
+        want = (1 - m) * prev[name_] + m * online[name_]
+        torch.testing.assert_close(p_k, want)
+    # a checkpoint from before the copy was an averaged model still loads
+    state = model.state_dict()
+    old = {k.replace('hyp_projector_k.module.', 'hyp_projector_k.'): v
+           for k, v in state.items() if k != 'hyp_projector_k.steps'}
+    fresh = build(name, projector=proj)
+    fresh.load_state_dict(old)
+    torch.testing.assert_close(
+        fresh.hyp_projector_k.module.state_dict(),
+        model.hyp_projector_k.module.state_dict())
+
+
+@pytest.mark.parametrize('name',
+                         ['HCLMoCo', 'HCLSimCLR', 'HCLBYOL', 'HCLDenseCL'])
+def test_recipe_trains_on_every_base(name):
+    MessageHub.get_current_instance().update_info('max_iters', 100)
+    model = build(name, scale_norm=1.5, online_pair=True,
+                  entailment_weight=0.3)
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.05))
+    for _ in range(2):
+        log = model.train_step(batch(), wrapper)
+        for key in ('loss', 'loss_hyp', 'loss_entail', 'scene_sat',
+                    'object_sat', 'norm_spread'):
+            assert torch.isfinite(log[key]), key
 
 
 @pytest.mark.parametrize('manifold', ['poincare', 'lorentz'])
 def test_embed_for_zero_shot(manifold):
-    model = build('HCLMoCo', manifold=manifold).eval()
+    model = build('HCLMoCo', manifold=dict(poincare='PoincareBall',
+                                           lorentz='Lorentz')[manifold])
+    model.eval()
     x = torch.randn(3, 3, 32, 32)
     out = model.embed_for_zero_shot(x)
-    assert out['manifold'] == manifold and out['c'] == pytest.approx(0.1)
+    assert out['manifold'].name == manifold
+    assert out['manifold'].c_value() == pytest.approx(0.1)
     assert out['points'].dtype == torch.float32
     if manifold == 'poincare':
         assert (out['points'].norm(dim=-1) < 1 / 0.1**0.5).all()
     twin = MODELS.build(dict(base_cfg('HCLMoCo'), data_preprocessor=PRE,
                              hyp_head=None)).eval()
-    assert twin.embed_for_zero_shot(x)['manifold'] == 'euclidean'
+    assert twin.embed_for_zero_shot(x)['manifold'].name == 'euclidean'
 
 
 def test_generic_builder_wraps_any_algorithm():
@@ -244,7 +302,7 @@ def test_online_pair_embeds_both_sides_in_one_online_pass():
              if p.grad is not None]
     assert grads and any(g.abs().sum() > 0 for g in grads)
     # the running scale was measured
-    assert float(model.hyp_head.running_scale) > 0
+    assert float(model.hyp_head.embedder.running_scale) > 0
     # without the online pass the head refuses the option
     with pytest.raises(ValueError, match='online_key_u'):
         model.hyp_head.loss(torch.randn(4, FEAT), torch.randn(4, FEAT))

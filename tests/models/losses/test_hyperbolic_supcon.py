@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from hclmm.models.losses import HyperbolicSupConLoss, hyperbolic_supcon
-from hclmm.models.utils import expmap0, lorentz_expmap0, project
+from hclmm.geometry import (PoincareBall, build_manifold, expmap0,
+                            lorentz_expmap0, project)
 
 
 def _ref_dist(x, y, c, manifold):
@@ -48,18 +49,19 @@ def test_matches_loop_reference(manifold, n, views, d, c, temperature):
     feats = project(expmap0(u, c), c) if manifold == 'poincare' \
         else lorentz_expmap0(u, c)
     labels = torch.tensor([0, 1, 0, 2, 1, 0, 3][:n])
-    got = HyperbolicSupConLoss(temperature, manifold)(feats, labels, c)
+    space = build_manifold(manifold, c)
+    got = HyperbolicSupConLoss(temperature)(feats, labels, space)
     ref = _ref_supcon(feats, labels, c, temperature, manifold)
     assert math.isclose(float(got), ref, rel_tol=1e-4, abs_tol=1e-5)
     if views == 1:
         torch.testing.assert_close(
-            hyperbolic_supcon(feats[:, 0], labels, c, temperature, manifold),
+            hyperbolic_supcon(feats[:, 0], labels, space, temperature),
             got)
 
 
 def test_no_positive_gives_zero_with_gradient():
     x = project(expmap0(torch.randn(3, 4), 1.0), 1.0).requires_grad_()
-    loss = HyperbolicSupConLoss()(x, torch.arange(3), 1.0)
+    loss = HyperbolicSupConLoss()(x, torch.arange(3), PoincareBall(1.0))
     assert float(loss.detach()) == 0.0
     loss.backward()
     assert torch.equal(x.grad, torch.zeros_like(x))
@@ -68,9 +70,10 @@ def test_no_positive_gives_zero_with_gradient():
 def test_bad_arguments():
     with pytest.raises(ValueError, match='temperature'):
         HyperbolicSupConLoss(temperature=0)
-    with pytest.raises(ValueError, match='manifold'):
-        HyperbolicSupConLoss(manifold='euclid')
+    ball = PoincareBall(1.0)
+    with pytest.raises(TypeError, match='Manifold'):
+        HyperbolicSupConLoss()(torch.zeros(3, 2, 4), torch.zeros(3), 'euclid')
     with pytest.raises(ValueError, match='labels'):
-        HyperbolicSupConLoss()(torch.zeros(3, 2, 4), torch.zeros(4), 1.0)
+        HyperbolicSupConLoss()(torch.zeros(3, 2, 4), torch.zeros(4), ball)
     with pytest.raises(ValueError, match='features'):
-        HyperbolicSupConLoss()(torch.zeros(3), torch.zeros(3), 1.0)
+        HyperbolicSupConLoss()(torch.zeros(3), torch.zeros(3), ball)

@@ -99,10 +99,10 @@ def test_snclr_trains_and_its_bank_advances():
             assert w == 1.0
         else:
             assert 0 <= w <= 1
-        assert int(model.bank_len) == min(4 * (step + 1), 12)
-        assert int(model.bank_ptr) == (4 * (step + 1)) % 12
+        assert int(model.bank.count) == min(4 * (step + 1), 12)
+        assert int(model.bank.ptr) == (4 * (step + 1)) % 12
     # the filled rows are unit-norm momentum keys
-    assert torch.allclose(model.bank.norm(dim=1), torch.ones(12), atol=1e-5)
+    assert torch.allclose(model.bank.keys.norm(dim=1), torch.ones(12), atol=1e-5)
     changed = [
         not torch.equal(v,
                         model.backbone.state_dict()[k])
@@ -110,10 +110,10 @@ def test_snclr_trains_and_its_bank_advances():
     ]
     assert any(changed)
     # a fourth batch wraps around the FIFO and overwrites the oldest keys
-    oldest = model.bank[:4].clone()
+    oldest = model.bank.keys[:4].clone()
     model.train_step(batch(seed=1), wrapper)
-    assert int(model.bank_ptr) == 4 and int(model.bank_len) == 12
-    assert not torch.allclose(oldest, model.bank[:4])
+    assert int(model.bank.ptr) == 4 and int(model.bank.count) == 12
+    assert not torch.allclose(oldest, model.bank.keys[:4])
 
 
 def test_snclr_bank_is_saved_and_loaded_with_the_weights():
@@ -122,7 +122,7 @@ def test_snclr_bank_is_saved_and_loaded_with_the_weights():
     for step in range(2):
         model.train_step(batch(seed=step), wrapper)
     state = model.state_dict()
-    for key in ('bank', 'bank_ptr', 'bank_len', 'head.attention.q_proj.weight',
+    for key in ('bank.keys', 'bank.ptr', 'bank.count', 'head.attention.q_proj.weight',
                 'momentum_encoder.module.0.conv1.weight',
                 'head.predictor.fc0.weight'):
         assert key in state, key
@@ -131,15 +131,15 @@ def test_snclr_bank_is_saved_and_loaded_with_the_weights():
     buffer.seek(0)
     fresh = snclr(activation='softmax')
     fresh.load_state_dict(torch.load(buffer, weights_only=True))
-    assert torch.equal(fresh.bank, model.bank)
-    assert int(fresh.bank_len) == 8 and int(fresh.bank_ptr) == 8
+    assert torch.equal(fresh.bank.keys, model.bank.keys)
+    assert int(fresh.bank.count) == 8 and int(fresh.bank.ptr) == 8
 
 
 def test_snclr_nearest_candidates_are_the_top_k_by_cosine():
     model = snclr(bank_size=20, topk=4)
     g = torch.Generator().manual_seed(0)
     keys = F.normalize(torch.randn(9, FEAT, generator=g), dim=1)
-    model._enqueue(keys)
+    model.bank.push(keys)
     assert model.nearest_candidates(keys[:1]).shape == (1, 4, FEAT)
     query = F.normalize(torch.randn(3, FEAT, generator=g), dim=1)
     got = model.nearest_candidates(query)
@@ -149,7 +149,7 @@ def test_snclr_nearest_candidates_are_the_top_k_by_cosine():
         assert torch.allclose(got[i], keys[order])
     # fewer filled entries than K: all of them
     small = snclr(bank_size=20, topk=4)
-    small._enqueue(keys[:2])
+    small.bank.push(keys[:2])
     assert small.nearest_candidates(query).shape == (3, 2, FEAT)
 
 
@@ -163,7 +163,9 @@ def test_snclr_rejects_bad_settings():
 # ------------------------------------------------- hyperbolic instance
 def hyp_head(loss):
     return dict(
-        type='HyperbolicContrastiveHead', curvature=0.1, clip_r=2.3, loss=loss)
+        type='HyperbolicContrastiveHead', manifold=dict(type='PoincareBall',
+                                                    c=0.1),
+        clip_r=2.3, loss=loss)
 
 
 def simclr_like(type_, head):

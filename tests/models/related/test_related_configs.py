@@ -59,7 +59,7 @@ def test_config_builds_its_model(path):
         assert model.head.sigma == (0.5 if name.startswith('dclw') else None)
     if name.startswith(('hypcon', 'hypsupcon')):
         assert head == 'HyperbolicContrastiveHead'
-        assert float(model.head.curvature()) == pytest.approx(0.1)
+        assert model.head.manifold.c_value() == pytest.approx(0.1)
     if name.startswith('snclr'):
         assert model.head.loss_module.temperature == pytest.approx(0.2)
         if 'in1k' in name:

@@ -3,7 +3,7 @@ bfloat16 autocast; hyperbolic maths stays in float32 under autocast."""
 import pytest
 import torch
 
-from hclmm.models.utils import (clip_features, dist, expmap0, logmap0,
+from hclmm.geometry import (clip_features, dist, expmap0, logmap0,
                                 lorentz_dist, lorentz_expmap0, lorentz_logmap0,
                                 lorentz_origin_dist, lorentz_pairwise_dist,
                                 lorentz_time, mobius_add, pairwise_dist,

@@ -15,7 +15,7 @@ the Lorentzian squared length of the chord,
 :math:`|x-y|_L^2 = |x-y|^2 - (x_0 - y_0)^2 \ge 0`, gives
 :math:`d = \mathrm{arcosh}(1 + w)/\sqrt c` without the cancellation in
 ``c x_0 y_0 - c<x, y> - 1`` near the origin (``arcosh(1 + w)`` by
-:func:`~hclmm.models.utils._numerics.arcosh1p`).
+:func:`~hclmm.geometry._numerics.arcosh1p`).
 All functions run in float32 (float64 is kept) with autocast disabled.
 """
 import math
@@ -23,11 +23,13 @@ from typing import Union
 
 import torch
 
-from ._numerics import arcosh1p, as_curvature, float32_math, safe_norm
+from ._numerics import (ANGLE_EPS, MIN_SQ, arcosh1p, as_curvature,
+                        float32_math, safe_norm)
 
 __all__ = [
     'lorentz_time', 'lorentz_expmap0', 'lorentz_logmap0', 'lorentz_dist',
-    'lorentz_pairwise_dist', 'lorentz_origin_dist'
+    'lorentz_pairwise_dist', 'lorentz_origin_dist',
+    'lorentz_cone_half_aperture', 'lorentz_cone_angle'
 ]
 
 CurvatureLike = Union[float, torch.Tensor]
@@ -173,3 +175,73 @@ def lorentz_origin_dist(x: torch.Tensor, c: CurvatureLike) -> torch.Tensor:
     """
     c = as_curvature(c, x)
     return torch.asinh(c.sqrt() * safe_norm(x, keepdim=False)) / c.sqrt()
+
+
+def _chord_w(x: torch.Tensor, y: torch.Tensor,
+             c: torch.Tensor) -> torch.Tensor:
+    """``w = (c/2)|x - y|_L^2 = -c<x, y>_L - 1`` without cancellation."""
+    diff = x - y
+    time_diff = (diff *
+                 (x + y)).sum(-1) / (lorentz_time(x, c) + lorentz_time(y, c))
+    return (c / 2 * (diff.pow(2).sum(-1) - time_diff.pow(2))).clamp_min(0)
+
+
+@float32_math
+def lorentz_cone_half_aperture(x: torch.Tensor, c: CurvatureLike,
+                               k: float = 0.1) -> torch.Tensor:
+    r"""Half-aperture of the entailment cone at ``x`` on the hyperboloid.
+
+    The Poincare ball's :math:`\arcsin(k (1 - c|p|^2) / (\sqrt c |p|))`
+    carried over by the isometry :math:`x = 2p / (1 - c|p|^2)`:
+    :math:`\psi(x) = \arcsin(2k / (\sqrt c |x|))` (MERU's form), clamped to
+    ``[0, 1 - eps]`` so that apexes near the origin get the widest cone.
+
+    Args:
+        x (Tensor): Space components of the apexes, shape (..., D).
+        c (float | Tensor): Curvature magnitude, > 0.
+        k (float): Aperture constant. Defaults to 0.1.
+
+    Returns:
+        Tensor: Angles in radians, shape (...).
+    """
+    c = as_curvature(c, x)
+    arg = 2 * k / (c.sqrt() * safe_norm(x, keepdim=False))
+    return torch.asin(arg.clamp(0, 1 - ANGLE_EPS))
+
+
+@float32_math
+def lorentz_cone_angle(x: torch.Tensor, y: torch.Tensor,
+                       c: CurvatureLike) -> torch.Tensor:
+    r"""Exterior angle at ``x`` between the ray from the origin through ``x``
+    and the geodesic from ``x`` to ``y``, on the hyperboloid.
+
+    With ``a = sqrt(c) x``, ``b = sqrt(c) y`` (the unit hyperboloid) and
+    :math:`\langle a, b\rangle_L = -(1 + w)`,
+
+    .. math::
+
+        \cos\Xi = \frac{b_0 - a_0 (1 + w)}{|a| \sqrt{w (2 + w)}},
+
+    where ``b_0 - a_0`` is computed as ``(|b|^2 - |a|^2)/(a_0 + b_0)`` and
+    ``w`` from the chord (:func:`lorentz_dist`'s form), so neither the
+    numerator nor the denominator cancels. Equal to the Poincare ball's
+    :func:`~hclmm.geometry.poincare.cone_angle` under the isometry.
+
+    Args:
+        x (Tensor): Space components of the apexes, shape (..., D).
+        y (Tensor): Space components, broadcastable to ``x``.
+        c (float | Tensor): Curvature magnitude, > 0.
+
+    Returns:
+        Tensor: Angles in [0, pi], shape (...).
+    """
+    c = as_curvature(c, x)
+    y = y.to(x.dtype)
+    w = _chord_w(x, y, c)
+    a2 = c * x.pow(2).sum(-1)
+    b2 = c * y.pow(2).sum(-1)
+    a0, b0 = (1 + a2).sqrt(), (1 + b2).sqrt()
+    num = (b2 - a2) / (a0 + b0) - a0 * w
+    # each factor floored on its own: their product stays a normal float
+    den = a2.clamp_min(MIN_SQ).sqrt() * (w * (2 + w)).clamp_min(MIN_SQ).sqrt()
+    return torch.acos((num / den).clamp(-1 + ANGLE_EPS, 1 - ANGLE_EPS))

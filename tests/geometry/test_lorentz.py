@@ -6,7 +6,7 @@ import geoopt
 import pytest
 import torch
 
-from hclmm.models.utils import (dist, lorentz_dist, lorentz_expmap0,
+from hclmm.geometry import (dist, lorentz_dist, lorentz_expmap0,
                                 lorentz_logmap0, lorentz_origin_dist,
                                 lorentz_pairwise_dist, lorentz_time, project,
                                 expmap0)

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from hclmm.models.utils import Curvature
+from hclmm.geometry import Curvature
 from hclmm.registry import MODELS
 
 
@@ -41,7 +41,7 @@ def test_learnable_curvature_stays_in_range(direction):
 
 
 def test_learnable_curvature_gets_gradient_through_distances():
-    from hclmm.models.utils import dist
+    from hclmm.geometry import dist
     curv = Curvature(1.0, learnable=True)
     x = torch.tensor([[0.1, 0.2]])
     y = torch.tensor([[-0.3, 0.1]])

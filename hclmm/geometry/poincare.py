@@ -15,14 +15,14 @@ Distances use the arcosh form
 
 equal to geoopt's ``(2/sqrt c) artanh(sqrt c |(-x) (+)_c y|)``, with
 ``arcosh(1 + w)`` evaluated stably by
-:func:`~hclmm.models.utils._numerics.arcosh1p`.
+:func:`~hclmm.geometry._numerics.arcosh1p`.
 """
 from typing import Union
 
 import torch
 
-from ._numerics import (MIN_NORM, arcosh1p, as_curvature, float32_math,
-                        safe_norm)
+from ._numerics import (ANGLE_EPS, MIN_NORM, arcosh1p, as_curvature,
+                        float32_math, safe_norm)
 
 __all__ = [
     'expmap0', 'logmap0', 'project', 'clip_features', 'mobius_add', 'dist',
@@ -259,8 +259,6 @@ def poincare_norm(x: torch.Tensor, c: CurvatureLike) -> torch.Tensor:
     return _dist(2 * c * x2 / _conformal(x2, c), c)
 
 
-_ANGLE_EPS = 1e-6
-
 
 @float32_math
 def cone_half_aperture(x: torch.Tensor, c: CurvatureLike,
@@ -285,7 +283,7 @@ def cone_half_aperture(x: torch.Tensor, c: CurvatureLike,
     sc = c.sqrt()
     xn = safe_norm(x, keepdim=False) * sc
     arg = k * (1 - xn.pow(2)) / xn
-    return torch.asin(arg.clamp(0, 1 - _ANGLE_EPS))
+    return torch.asin(arg.clamp(0, 1 - ANGLE_EPS))
 
 
 @float32_math
@@ -319,4 +317,4 @@ def cone_angle(x: torch.Tensor, y: torch.Tensor,
     num = ab * (1 + a2) - a2 * (1 + b2)
     den = safe_norm(a, keepdim=False) * safe_norm(a - b, keepdim=False) * \
         (1 + a2 * b2 - 2 * ab).clamp_min(MIN_NORM**2).sqrt()
-    return torch.acos((num / den).clamp(-1 + _ANGLE_EPS, 1 - _ANGLE_EPS))
+    return torch.acos((num / den).clamp(-1 + ANGLE_EPS, 1 - ANGLE_EPS))

@@ -12,8 +12,8 @@ from typing import Union
 import torch
 
 __all__ = [
-    'MIN_NORM', 'MIN_SQ', 'MAX_ARCOSH_ARG', 'float32_math', 'as_curvature',
-    'safe_norm', 'arcosh1p'
+    'MIN_NORM', 'MIN_SQ', 'MAX_ARCOSH_ARG', 'ANGLE_EPS', 'float32_math',
+    'as_curvature', 'safe_norm', 'arcosh1p'
 ]
 
 #: Smallest Euclidean norm used as a divisor. Zero vectors have no
@@ -30,6 +30,10 @@ MIN_SQ = MIN_NORM**2
 #: ``w <= 8e12`` and points of :func:`lorentz_expmap0` ``w < 2^31``, so only
 #: inputs outside the ball (unprojected garbage) ever reach it.
 MAX_ARCOSH_ARG = 1e18
+
+#: Margin kept from the ends of the domains of ``acos`` and ``asin`` in the
+#: entailment-cone angles, whose derivatives are infinite at +-1.
+ANGLE_EPS = 1e-6
 
 _HALF_TYPES = (torch.float16, torch.bfloat16)
 

@@ -1,0 +1,83 @@
+"""The saturation alarm: unit behaviour, and on the toy configs: the paper
+loss alone warns within its first two epochs, the recipe and the baseline
+never do."""
+import logging
+import types
+
+import pytest
+import torch
+from mmengine.logging import MMLogger
+
+from hclmm.engine.hooks import HyperbolicSaturationHook
+
+
+class _Capture(logging.Handler):
+
+    def __init__(self):
+        super().__init__()
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+@pytest.fixture
+def runner():
+    logger = MMLogger.get_instance(f'sat-{id(object())}', log_level='INFO')
+    cap = _Capture()
+    logger.addHandler(cap)
+    return types.SimpleNamespace(iter=0, logger=logger, captured=cap)
+
+
+def _feed(hook, runner, outputs, n):
+    for _ in range(n):
+        hook.after_train_iter(runner, runner.iter, None, outputs)
+        runner.iter += 1
+
+
+def _warnings(runner):
+    return [r for r in runner.captured.records
+            if r.levelno == logging.WARNING]
+
+
+def test_warns_once_after_patience_when_saturated(runner):
+    hook = HyperbolicSaturationHook(patience=5, repeat=100)
+    sat = dict(scene_sat=torch.tensor(1.0), object_sat=torch.tensor(0.95),
+               norm_spread=torch.tensor(0.3))
+    _feed(hook, runner, sat, 4)
+    assert not _warnings(runner)
+    _feed(hook, runner, sat, 50)
+    warned = _warnings(runner)
+    assert len(warned) == 1
+    text = warned[0].getMessage()
+    assert 'saturated' in text and 'since iteration 1' in text
+    assert 'docs/hcl.md' in text and 'scale_norm' in text
+    _feed(hook, runner, sat, 60)  # repeats after `repeat` iterations
+    assert len(_warnings(runner)) == 2
+
+
+def test_collapsed_spread_warns_and_a_break_resets(runner):
+    hook = HyperbolicSaturationHook(patience=3)
+    collapsed = dict(scene_sat=0.0, object_sat=0.0, norm_spread=0.0)
+    healthy = dict(scene_sat=0.1, object_sat=0.8, norm_spread=0.5)
+    _feed(hook, runner, collapsed, 2)
+    _feed(hook, runner, healthy, 1)
+    _feed(hook, runner, collapsed, 2)
+    assert not _warnings(runner)
+    _feed(hook, runner, collapsed, 1)
+    assert 'collapsed' in _warnings(runner)[0].getMessage()
+
+
+def test_silent_without_hyperbolic_statistics(runner):
+    hook = HyperbolicSaturationHook(patience=1)
+    _feed(hook, runner, dict(loss=torch.tensor(1.0)), 20)
+    _feed(hook, runner, None, 20)
+    # one side saturated only is not the failure the alarm is about
+    _feed(hook, runner, dict(scene_sat=1.0, object_sat=0.2,
+                             norm_spread=0.5), 20)
+    assert not _warnings(runner)
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match='patience'):
+        HyperbolicSaturationHook(patience=0)
