@@ -9,9 +9,11 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from hclmm.utils import register_all_modules, setup_cpu_distributed
+from hclmm.utils.config_overrides import apply_dataloader_rules
 
 
-def parse_args():
+def parse_args(argv=None):
+    """Parse the command line (``argv``, or ``sys.argv[1:]`` when None)."""
     parser = argparse.ArgumentParser(description='Test (evaluate) a model')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
@@ -28,14 +30,24 @@ def parse_args():
         default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
 
 
-def main():
-    args = parse_args()
+def build_config(args):
+    """Read ``args.config`` and merge the command line into it.
+
+    ``--cfg-options`` is merged first; the rules that depend on the values
+    it may set (no persistent workers without workers) run after it.
+
+    Args:
+        args (argparse.Namespace): The parsed command line.
+
+    Returns:
+        mmengine.Config: The config the runner is built from.
+    """
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
@@ -49,6 +61,13 @@ def main():
     cfg.load_from = args.checkpoint
     if cfg.get('test_dataloader') is None:
         raise SystemExit(f'{args.config} has no test_dataloader to evaluate')
+    apply_dataloader_rules(cfg)
+    return cfg
+
+
+def main():
+    args = parse_args()
+    cfg = build_config(args)
     setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)

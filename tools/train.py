@@ -14,9 +14,14 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from hclmm.utils import register_all_modules, setup_cpu_distributed
+from hclmm.utils.config_overrides import (ScheduleBudgetError,
+                                          apply_dataloader_rules,
+                                          follow_training_budget,
+                                          snapshot_for_budget)
 
 
-def parse_args():
+def parse_args(argv=None):
+    """Parse the command line (``argv``, or ``sys.argv[1:]`` when None)."""
     parser = argparse.ArgumentParser(description='Train a model')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and models')
@@ -59,14 +64,30 @@ def parse_args():
         default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
 
 
-def merge_args(cfg, args):
-    """Merge command-line arguments into the config."""
+def merge_args(cfg, args, notes=None):
+    """Merge command-line arguments into the config.
+
+    The flags are applied first and ``--cfg-options`` is merged over them;
+    every rule that depends on a value that ``--cfg-options`` may set (the
+    dataloader defaults and worker rules, ``--auto-scale-lr``, the schedule
+    following a changed ``train_cfg.max_epochs``/``max_iters``) runs after
+    the merge.
+
+    Args:
+        cfg (mmengine.Config): The config read from ``args.config``.
+        args (argparse.Namespace): The parsed command line.
+        notes (list, optional): Receives lines to log once the runner
+            exists (what was changed beyond the overrides themselves).
+
+    Returns:
+        mmengine.Config: ``cfg``, changed in place.
+    """
     if args.no_validate:
         cfg.val_cfg = None
         cfg.val_dataloader = None
@@ -94,6 +115,10 @@ def merge_args(cfg, args):
         cfg.resume = True
         cfg.load_from = args.resume
 
+    file_budget = snapshot_for_budget(cfg)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg:
             raise SystemExit(
@@ -116,8 +141,6 @@ def merge_args(cfg, args):
             return
         dataloader_cfg = deepcopy(default_dataloader_cfg)
         dataloader_cfg.update(cfg[field])
-        if dataloader_cfg.get('num_workers', 0) == 0:
-            dataloader_cfg.persistent_workers = False
         if args.no_pin_memory:
             dataloader_cfg.pin_memory = False
         if args.no_persistent_workers:
@@ -126,23 +149,45 @@ def merge_args(cfg, args):
 
     for field in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         set_default_dataloader_cfg(field)
+    # no persistent workers (or prefetching) without worker processes
+    apply_dataloader_rules(cfg)
 
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    try:
+        lines = follow_training_budget(cfg, file_budget)
+    except ScheduleBudgetError as e:
+        raise SystemExit(f'{args.config}: {e}') from None
+    if notes is not None:
+        notes.extend(lines)
     return cfg
+
+
+def build_config(args, notes=None):
+    """Read ``args.config`` and merge the command line into it.
+
+    Args:
+        args (argparse.Namespace): The parsed command line.
+        notes (list, optional): See :func:`merge_args`.
+
+    Returns:
+        mmengine.Config: The config the runner is built from.
+    """
+    register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(args.config)
+    return merge_args(cfg, args, notes)
 
 
 def main():
     args = parse_args()
-    register_all_modules(init_default_scope=False)
-    cfg = Config.fromfile(args.config)
-    cfg = merge_args(cfg, args)
+    notes = []
+    cfg = build_config(args, notes)
     setup_cpu_distributed(cfg)
 
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
+    for line in notes:
+        runner.logger.info(line)
     runner.train()
     runner.logger.info(f'Training finished ({get_world_size()} process(es)); '
                        f'checkpoints and logs are in '

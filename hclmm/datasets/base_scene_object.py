@@ -1,5 +1,6 @@
 """Common machinery of the scene-object datasets (not registered)."""
 import logging
+import os.path as osp
 from collections import OrderedDict
 from typing import Callable, List, Optional, Sequence, Union
 
@@ -7,6 +8,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
+from .transforms.load_scene_image import ImageLoadError, LoadSceneImage
 from .utils import AnnotationError, build_transforms, check_on_error, clip_box
 
 __all__ = ['BaseSceneObjectDataset']
@@ -58,6 +60,14 @@ class BaseSceneObjectDataset(BaseDataset):
             ``TRANSFORMS`` registry. Defaults to ().
         backend_args (dict, optional): mmengine file backend arguments.
             Defaults to None.
+        max_unreadable_at_start (int): When the pipeline's
+            :class:`~hclmm.datasets.transforms.LoadSceneImage` skips broken
+            images (``on_error='skip'``) and none of the first this many
+            images a process tries can be read, stop with
+            :class:`~hclmm.datasets.transforms.ImageLoadError` naming the
+            image folder: the folder is wrong (``data_root`` /
+            ``data_prefix``), not a few images. Once one image was read the
+            check is off. 0 disables it. Defaults to 20.
         **kwargs: Other arguments of :class:`mmengine.dataset.BaseDataset`
             (``test_mode``, ``lazy_init``, ``indices``, ``serialize_data``,
             ``max_refetch``, ...).
@@ -73,6 +83,7 @@ class BaseSceneObjectDataset(BaseDataset):
                  metainfo: Optional[dict] = None,
                  pipeline: Sequence[Union[dict, Callable]] = (),
                  backend_args: Optional[dict] = None,
+                 max_unreadable_at_start: int = 20,
                  **kwargs):
         name = type(self).__name__
         if not ann_file:
@@ -87,6 +98,13 @@ class BaseSceneObjectDataset(BaseDataset):
         self.min_boxes = int(min_boxes)
         self.on_error = check_on_error(on_error, name)
         self.backend_args = backend_args
+        if max_unreadable_at_start < 0:
+            raise ValueError(f'{name}: max_unreadable_at_start must be >= 0, '
+                             f'got {max_unreadable_at_start}')
+        self.max_unreadable_at_start = int(max_unreadable_at_start)
+        # per process (each dataloader worker has its own copy)
+        self._read_any_image = False
+        self._unreadable_at_start = 0
         self.load_stats: dict = {}
         if data_prefix is None:
             data_prefix = dict(img='')
@@ -225,6 +243,59 @@ class BaseSceneObjectDataset(BaseDataset):
                 (f'\n  ... and {more} more' if more > 0 else ''),
                 logger='current',
                 level=logging.WARNING)
+
+    def _image_loaders(self) -> List[LoadSceneImage]:
+        transforms = getattr(self.pipeline, 'transforms', [])
+        return [t for t in transforms if isinstance(t, LoadSceneImage)]
+
+    def prepare_data(self, idx: int):
+        """Run the pipeline on sample ``idx``; stop when no image is readable.
+
+        mmengine's ``BaseDataset`` replaces a sample that the pipeline skips
+        (None) by a random other one, up to ``max_refetch`` times. When the
+        image folder is wrong every image is skipped, so the run would print
+        one warning per image and then fail with "Cannot find valid image
+        after 1000!". Instead, while this process has not read any image,
+        the skips of ``LoadSceneImage`` are counted, and after
+        ``max_unreadable_at_start`` of them (or ``max_refetch + 1``, if
+        smaller) an :class:`ImageLoadError` names the folder searched.
+        """
+        if self._read_any_image or not self.max_unreadable_at_start:
+            return super().prepare_data(idx)
+        loaders = self._image_loaders()
+        if not loaders:
+            self._read_any_image = True  # nothing to watch
+            return super().prepare_data(idx)
+        before = sum(sum(t.skipped.values()) for t in loaders)
+        data = super().prepare_data(idx)
+        if sum(sum(t.skipped.values()) for t in loaders) == before:
+            self._read_any_image = True
+            return data
+        self._unreadable_at_start += 1
+        limit = min(self.max_unreadable_at_start, self.max_refetch + 1)
+        if self._unreadable_at_start >= limit:
+            self._raise_no_readable_image(loaders, idx)
+        return data
+
+    def _raise_no_readable_image(self, loaders: List[LoadSceneImage],
+                                 idx: int) -> None:
+        counts = {}
+        for t in loaders:
+            for reason, n in t.skipped.items():
+                counts[reason] = counts.get(reason, 0) + n
+        reasons = ', '.join(f'{k}: {v}' for k, v in sorted(counts.items()))
+        folder = self.img_prefix
+        where = f'"{folder}"' if folder else 'the paths of the annotation file'
+        if folder and '://' not in folder and not osp.isdir(folder):
+            where += ', which does not exist'
+        example = self.get_data_info(idx).get('img_path')
+        raise ImageLoadError(
+            f'{type(self).__name__} ({self.ann_file}): none of the first '
+            f'{self._unreadable_at_start} images tried could be read '
+            f'({reasons}). Images are looked up in the folder {where} '
+            f'(data_root + data_prefix["img"]), e.g. "{example}". Check '
+            'data_root and data_prefix; on_error="skip" is meant for a few '
+            'broken images, not for a wrong folder.')
 
     def get_cat_ids(self, idx: int) -> List[int]:
         """Contiguous labels of the boxes of sample ``idx``."""

@@ -67,6 +67,35 @@ def load_coco_json(ann_file: str, backend_args=None) -> dict:
     return coco
 
 
+def _id_mismatch(value, known, what: str, section: str) -> str:
+    """Explain why the id ``value`` is not among the ``known`` ids.
+
+    Ids are shown with ``repr`` so that their type is visible (``'1'`` is a
+    string, ``1`` a number); when an id of another type has the same text,
+    the explanation says that the types differ.
+
+    Args:
+        value: The id that was looked up.
+        known (Iterable): The ids of the section.
+        what (str): What the id names, e.g. ``'image'``.
+        section (str): The section of the file, e.g. ``'images'``.
+
+    Returns:
+        str: The explanation, or ``''`` when there is nothing to add.
+    """
+    same_text = [k for k in known if str(k) == str(value)]
+    if same_text:
+        other = same_text[0]
+        return (f'the types differ: the {what} id here is {value!r} '
+                f'({type(value).__name__}), "{section}" has {other!r} '
+                f'({type(other).__name__}); write the ids with one type')
+    kinds = sorted({type(k).__name__ for k in known})
+    if kinds and type(value).__name__ not in kinds:
+        return (f'the {what} id here is a {type(value).__name__}, the ids '
+                f'in "{section}" are {" / ".join(kinds)}')
+    return ''
+
+
 def _require(record, keys, where):
     if not isinstance(record, dict):
         raise AnnotationError(f'{where}: expected an object, got '
@@ -88,7 +117,8 @@ class SceneObjectCocoDataset(BaseSceneObjectDataset):
     are copied into the data info and extra annotation fields (such as
     ``out_of_context``) into each instance; the ``segmentation`` and
     ``area`` fields are not kept. When an image record lacks ``width`` or
-    ``height``, they are read from the image header.
+    ``height``, they are read from the image header (the displayed size,
+    after the EXIF orientation, the frame the boxes are drawn in).
 
     See :class:`BaseSceneObjectDataset` for the box checks and filters. Each
     data info holds ``img_path``, ``img_id``, ``width``, ``height``,
@@ -186,17 +216,19 @@ class SceneObjectCocoDataset(BaseSceneObjectDataset):
                      f'{ann_file}: annotations[{i}]' +
                      (f' (annotation id {ann["id"]})'
                       if isinstance(ann, dict) and 'id' in ann else ''))
-            where = f'{ann_file}: annotation id {ann["id"]}'
+            where = f'{ann_file}: annotation id {ann["id"]!r}'
             rec = by_id.get(ann['image_id'])
             if rec is None:
+                why = _id_mismatch(ann['image_id'], by_id, 'image', 'images')
                 raise AnnotationError(
-                    f'{where}: refers to image id {ann["image_id"]}, which is '
-                    f'not in "images"')
+                    f'{where}: refers to image id {ann["image_id"]!r}, which '
+                    f'is not in "images"' + (f' ({why})' if why else ''))
             cat_id = ann['category_id']
             if cat_id not in cats:
+                why = _id_mismatch(cat_id, cats, 'category', 'categories')
                 raise AnnotationError(
-                    f'{where} (image id {ann["image_id"]}): unknown '
-                    f'category id {cat_id}')
+                    f'{where} (image id {ann["image_id"]!r}): unknown '
+                    f'category id {cat_id!r}' + (f' ({why})' if why else ''))
             if cat_id not in cat2label:
                 continue  # a class left out through metainfo['classes']
             bbox = ann['bbox']

@@ -49,7 +49,8 @@ class SceneObjectOpenImagesDataset(BaseSceneObjectDataset):
 
     Image sizes come from ``image_size_file`` (a CSV with the header
     ``ImageID,Width,Height``) when given; images not listed there have their
-    size read from the image header (Pillow, header only) at load time.
+    size read from the image header (Pillow, header only; the displayed size,
+    after the EXIF orientation) at load time.
     Fractions are converted to pixels with that size. An image that cannot
     be found then is a bad record (see ``on_error``).
 

@@ -2,12 +2,17 @@
 headers."""
 from typing import Optional, Sequence, Tuple
 
+import numpy as np
 from mmengine import fileio
 
 __all__ = [
     'AnnotationError', 'check_on_error', 'clip_box', 'read_image_size',
-    'build_transforms'
+    'exif_orientation', 'apply_exif_orientation', 'build_transforms'
 ]
+
+#: EXIF orientations that swap width and height (a quarter turn, with or
+#: without a mirror).
+SWAPPING_ORIENTATIONS = (5, 6, 7, 8)
 
 ON_ERROR_CHOICES = ('raise', 'skip')
 
@@ -44,13 +49,76 @@ def clip_box(box: Sequence[float], width: float,
             min(max(x2, 0.), width), min(max(y2, 0.), height))
 
 
+def exif_orientation(img) -> int:
+    """The EXIF orientation (1-8) of an image opened with Pillow.
+
+    Reads only what Pillow parsed with the header (the EXIF block of a JPEG,
+    an ``eXIf`` chunk before the pixel data of a PNG, the tags of a TIFF,
+    XMP), never the pixel data. Images without the tag, or with a value
+    outside 1-8, have orientation 1 (as stored).
+
+    Args:
+        img (PIL.Image.Image): An image opened (lazily) with Pillow.
+
+    Returns:
+        int: The orientation; 1 means no change.
+    """
+    from PIL import Image
+    try:
+        # Image.getexif of the base class: PngImageFile.getexif would decode
+        # the whole image to look for an eXIf chunk after the pixel data.
+        value = Image.Image.getexif(img).get(0x0112, 1)
+    except Exception:  # a broken EXIF block: treat the image as stored
+        return 1
+    try:
+        value = int(value)
+    except (TypeError, ValueError):
+        return 1
+    return value if 1 <= value <= 8 else 1
+
+
+def apply_exif_orientation(img: np.ndarray, orientation: int) -> np.ndarray:
+    """Turn a decoded image from its stored frame into the displayed frame.
+
+    The same operations as :func:`PIL.ImageOps.exif_transpose`, on an array
+    of shape ``(H, W[, C])``.
+
+    Args:
+        img (np.ndarray): The image as stored in the file.
+        orientation (int): The EXIF orientation (1-8).
+
+    Returns:
+        np.ndarray: The image as displayed (a contiguous array; ``img``
+        itself when the orientation is 1).
+    """
+    if orientation == 2:  # mirrored left-right
+        out = img[:, ::-1]
+    elif orientation == 3:  # rotated 180 degrees
+        out = img[::-1, ::-1]
+    elif orientation == 4:  # mirrored top-bottom
+        out = img[::-1]
+    elif orientation == 5:  # transposed (mirrored along the main diagonal)
+        out = img.swapaxes(0, 1)
+    elif orientation == 6:  # stored a quarter turn counter-clockwise
+        out = np.rot90(img, -1)
+    elif orientation == 7:  # transversed (mirrored along the anti-diagonal)
+        out = np.rot90(img, 2).swapaxes(0, 1)
+    elif orientation == 8:  # stored a quarter turn clockwise
+        out = np.rot90(img, 1)
+    else:
+        return img
+    return np.ascontiguousarray(out)
+
+
 def read_image_size(path: str,
                     backend_args: Optional[dict] = None) -> Tuple[int, int]:
     """Read ``(width, height)`` of an image from its header only.
 
-    Pillow opens images lazily, so only the first bytes are decoded. EXIF
-    orientation is not applied, which matches how the box annotations of
-    COCO and OpenImages are defined.
+    Pillow opens images lazily, so only the first bytes are decoded. The
+    size is that of the *displayed* image: an EXIF orientation that turns
+    the image a quarter (orientations 5-8) swaps width and height, because
+    COCO and OpenImages boxes are drawn on the image as displayed and
+    :class:`~hclmm.datasets.transforms.LoadSceneImage` decodes it that way.
 
     Args:
         path (str): Image path (any mmengine file backend).
@@ -58,20 +126,27 @@ def read_image_size(path: str,
             Defaults to None.
 
     Returns:
-        tuple[int, int]: width and height.
+        tuple[int, int]: width and height, as displayed.
 
     Raises:
         FileNotFoundError: the image does not exist.
         OSError: the header cannot be parsed.
     """
     from PIL import Image
+
+    def displayed_size(img):
+        width, height = img.size
+        if exif_orientation(img) in SWAPPING_ORIENTATIONS:
+            return height, width
+        return width, height
+
     if backend_args is None and '://' not in path:
         with Image.open(path) as img:
-            return img.size
+            return displayed_size(img)
     import io
     data = fileio.get(path, backend_args=backend_args)
     with Image.open(io.BytesIO(data)) as img:
-        return img.size
+        return displayed_size(img)
 
 
 def build_transforms(transforms, owner: str) -> list:

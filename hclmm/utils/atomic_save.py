@@ -157,6 +157,9 @@ def atomic_save_checkpoint(checkpoint: dict,
             filename,
             file_client_args=file_client_args,
             backend_args=backend_args)
+    # torch.save's pickle protocol 2 is kept on purpose: torch's weights-only
+    # unpickler does not read the opcodes of protocols 3-5 (SHORT_BINBYTES,
+    # FRAME), so a newer protocol would make checkpoints unloadable.
     atomic_write(filename, lambda f: torch.save(checkpoint, f))
 
 

@@ -12,23 +12,41 @@ checkpoint that carries any other pickled object (which could run code when
 unpickled) is refused with a message that names the file and the object.
 It runs when :mod:`hclmm` is imported, so ``tools/train.py``, ``mim train``
 and user scripts that import hclmm all get it.
+
+``torch.save`` writes pickle protocol 2, which stores an empty ``bytes``
+object (the data of an empty numpy array, e.g. the history of a metric that
+was registered in the message hub but not updated yet) as a call of the
+global ``bytes``. The allow-list answers that global with a stand-in that
+only builds the empty ``bytes()``; any other call (``bytes(10**12)`` would
+allocate a terabyte) is refused. A newer protocol is not an option: torch's
+weights-only unpickler reads protocol-2 opcodes only.
+
+An empty, truncated or non-checkpoint file is reported with
+:class:`CorruptCheckpointError`, naming the file and what is wrong with it,
+instead of torch's bare ``EOFError`` or "failed finding central directory".
 """
+import os
 import os.path as osp
 import pickle
 import re
-from typing import List
+import zipfile
+from typing import List, Optional
 
 import numpy as np
 import torch
 
 __all__ = [
-    'UnsafeCheckpointError', 'mmengine_safe_globals',
+    'UnsafeCheckpointError', 'CorruptCheckpointError', 'mmengine_safe_globals',
     'enable_safe_checkpoint_loading', 'safe_torch_load'
 ]
 
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint holds pickled objects outside the weights-only allow-list."""
+
+
+class CorruptCheckpointError(RuntimeError):
+    """A checkpoint file is empty, truncated, corrupt or not a checkpoint."""
 
 
 def _numpy_globals() -> List:
@@ -72,12 +90,30 @@ def _history_buffer_getattr(obj, name):
         f'getattr({obj!r}, {name!r}) is not allowed in a checkpoint')
 
 
+def _empty_bytes(*args, **kwargs) -> bytes:
+    """``bytes`` restricted to the empty ``bytes()`` of pickle protocol 2.
+
+    Protocol 2 pickles ``b''`` as a call of the global ``bytes`` without
+    arguments (non-empty ``bytes`` go through ``_codecs.encode``, which torch
+    allows). ``bytes(n)`` would let a few bytes of a crafted file allocate
+    ``n`` bytes of memory, so every call with arguments is refused.
+    """
+    if args or kwargs:
+        shown = ', '.join([repr(a)[:40] for a in args] +
+                          [f'{k}=...' for k in kwargs])
+        raise pickle.UnpicklingError(
+            f'bytes({shown}) is not allowed in a checkpoint: only the empty '
+            'bytes() that pickle protocol 2 writes for b\'\' is')
+    return b''
+
+
 def mmengine_safe_globals() -> List:
     """The exact non-tensor objects that mmengine writes into checkpoints."""
     from mmengine.logging.history_buffer import HistoryBuffer
     return [HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'),
-            (_history_buffer_getattr, '__builtin__.getattr')] + \
-        _numpy_globals()
+            (_history_buffer_getattr, '__builtin__.getattr'),
+            (_empty_bytes, 'builtins.bytes'),
+            (_empty_bytes, '__builtin__.bytes')] + _numpy_globals()
 
 
 def _refusal(filename: str, exc: Exception) -> UnsafeCheckpointError:
@@ -103,8 +139,68 @@ def _unpickler_reason(exc: Exception) -> str:
     return text.strip().split('\n')[0]
 
 
+_ZIP_MAGIC = b'PK\x03\x04'
+_PICKLE_PROTO = b'\x80'
+_ARCHIVE_ERRORS = ('PytorchStreamReader', 'zip archive', 'corrupt', 'CRC')
+
+
+def _file_problem(filename: str, exc: Exception) -> Optional[str]:
+    """What is wrong with a checkpoint file that torch could not read.
+
+    Returns None when the file looks like a complete checkpoint (the error
+    has another cause, e.g. a refused object or a device mapping).
+    """
+    try:
+        size = os.path.getsize(filename)
+        with open(filename, 'rb') as f:
+            head = f.read(16)
+    except OSError:
+        return None
+    text = str(exc)
+    if size == 0:
+        return 'the file is empty (0 bytes)'
+    if head.startswith(_ZIP_MAGIC):
+        if not zipfile.is_zipfile(filename):
+            return (f'the file is truncated ({size} bytes): it starts like '
+                    'a checkpoint (a zip archive) but the end of the '
+                    'archive (its central directory) is missing')
+        if isinstance(exc, EOFError) or any(m in text
+                                             for m in _ARCHIVE_ERRORS):
+            return (f'the file is corrupt ({size} bytes; torch: '
+                    f'{_first_line(exc)})')
+        return None
+    if head.startswith(_PICKLE_PROTO):  # the legacy (non-zip) format
+        if isinstance(exc, EOFError) or 'EOF' in text or 'truncated' in text:
+            return (f'the file is truncated ({size} bytes; torch: '
+                    f'{_first_line(exc)})')
+        if 'corrupt' in text:
+            return (f'the file is corrupt ({size} bytes; torch: '
+                    f'{_first_line(exc)})')
+        return None
+    return (f'the file is not a PyTorch checkpoint ({size} bytes, starting '
+            f'with {head!r}; checkpoints are zip archives starting with '
+            f'{_ZIP_MAGIC!r})')
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.split('\n')[0] if text else type(exc).__name__
+
+
+def _corrupt(filename: str, problem: str) -> CorruptCheckpointError:
+    if 'not a PyTorch checkpoint' in problem:
+        hint = ('Check the path: it may name a log, a config, or the error '
+                'page of a failed download.')
+    else:
+        hint = ('It was probably cut off while being written or copied (a '
+                'killed save, a full disk, an interrupted download); use an '
+                'earlier checkpoint or copy the file again.')
+    return CorruptCheckpointError(
+        f'Cannot load checkpoint "{filename}": {problem}. {hint}')
+
+
 def safe_torch_load(filename: str, map_location=None):
-    """``torch.load`` with weights-only loading and a clear refusal message.
+    """``torch.load`` with weights-only loading and clear error messages.
 
     Args:
         filename (str): A local checkpoint file.
@@ -115,6 +211,8 @@ def safe_torch_load(filename: str, map_location=None):
 
     Raises:
         FileNotFoundError: The file does not exist.
+        CorruptCheckpointError: The file is empty, truncated, corrupt or not
+            a PyTorch checkpoint.
         UnsafeCheckpointError: The file holds objects outside the allow-list.
     """
     filename = osp.expanduser(filename)
@@ -124,7 +222,15 @@ def safe_torch_load(filename: str, map_location=None):
         return torch.load(
             filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
+        problem = _file_problem(filename, exc)
+        if problem is not None:
+            raise _corrupt(filename, problem) from None
         raise _refusal(filename, exc) from None
+    except (RuntimeError, EOFError, OSError) as exc:
+        problem = _file_problem(filename, exc)
+        if problem is None:
+            raise
+        raise _corrupt(filename, problem) from None
 
 
 _ENABLED = False

@@ -81,3 +81,70 @@ def test_silent_without_hyperbolic_statistics(runner):
 def test_bad_arguments():
     with pytest.raises(ValueError, match='patience'):
         HyperbolicSaturationHook(patience=0)
+
+
+# ------------------------------------------------- on the toy scene configs
+TOY_CONFIGS = {
+    'paper_loss': 'hcl-mocov2_resnet18_toy-scenes_paper-loss.py',
+    'recipe': 'hcl-mocov2_resnet18_toy-scenes.py',
+    'baseline': 'mocov2_resnet18_toy-scenes.py',
+}
+
+
+@pytest.fixture(scope='module')
+def toy_scenes(tmp_path_factory):
+    import subprocess
+    import sys
+
+    from hclmm_test_utils import REPO
+    out = tmp_path_factory.mktemp('toy_sat')
+    subprocess.run([
+        sys.executable, f'{REPO}/tools/dataset_converters/make_toy_scenes.py',
+        '--out', str(out), '--num-train', '800', '--num-val', '2'
+    ], check=True, capture_output=True, cwd=REPO, timeout=600)
+    return out
+
+
+def _train_toy(name, toy, work_dir, epochs):
+    """Train a toy config as `make demo` does (its data, batch and
+    schedule), only shorter, and return its saturation hook."""
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    from hclmm.utils import register_all_modules
+    from hclmm_test_utils import REPO
+    register_all_modules()
+    cfg = Config.fromfile(f'{REPO}/configs/hcl/{TOY_CONFIGS[name]}')
+    cfg.work_dir = str(work_dir)
+    cfg.train_dataloader.dataset.data_root = str(toy)
+    cfg.train_dataloader.num_workers = 0
+    cfg.train_dataloader.persistent_workers = False
+    cfg.train_cfg.max_epochs = epochs
+    cfg.custom_hooks = [dict(type='HyperbolicSaturationHook')]
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=100)
+    cfg.visualizer.vis_backends = [dict(type='LocalVisBackend')]
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    hook = [h for h in runner.hooks
+            if isinstance(h, HyperbolicSaturationHook)][0]
+    return runner, hook
+
+
+def test_paper_loss_warns_in_its_first_epoch(toy_scenes, tmp_path):
+    runner, hook = _train_toy('paper_loss', toy_scenes, tmp_path, epochs=1)
+    assert runner.iter == 24  # the demo's 800 scenes, batch 32
+    assert hook.warnings >= 1
+    assert float(runner.message_hub.get_scalar('train/scene_sat').current()) \
+        == 1.0
+
+
+@pytest.mark.parametrize('name', ['recipe', 'baseline'])
+def test_recipe_and_baseline_never_warn(name, toy_scenes, tmp_path):
+    epochs = 2 if name == 'recipe' else 1
+    runner, hook = _train_toy(name, toy_scenes, tmp_path, epochs=epochs)
+    assert runner.iter == 24 * epochs
+    assert hook.warnings == 0
+    if name == 'recipe':
+        hub = runner.message_hub
+        spread = hub.get_scalar('train/norm_spread').data[0]
+        assert min(spread) > 0.1  # the norms stay spread out

@@ -38,8 +38,9 @@ def _state_dict(filename):
     try:
         checkpoint = torch.load(
             filename, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError:
-        # a raw pretraining checkpoint (message hub, numpy scalars inside)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError):
+        # a raw pretraining checkpoint (message hub, numpy scalars inside),
+        # or a broken file, which hclmm's loader names and explains
         return _extractor().load_state_dict(filename)
     state_dict = checkpoint.get('state_dict', checkpoint) \
         if isinstance(checkpoint, dict) else {}

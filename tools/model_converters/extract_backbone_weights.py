@@ -36,7 +36,8 @@ def load_state_dict(filename):
 
     Importing :mod:`hclmm` allow-lists exactly the objects mmengine itself
     writes into checkpoints (message hub history, numpy scalars); anything
-    else pickled in the file is refused.
+    else pickled in the file is refused, and an empty or truncated file is
+    reported as such (:func:`hclmm.utils.safe_torch_load`).
 
     Args:
         filename (str): Path of the checkpoint.
@@ -46,10 +47,12 @@ def load_state_dict(filename):
         file when it is a plain mapping of tensors).
     """
     import hclmm  # noqa: F401  (makes mmengine checkpoints loadable)
+    from hclmm.utils import safe_torch_load
 
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint "{filename}" does not exist')
-    checkpoint = torch.load(filename, map_location='cpu', weights_only=True)
+    # weights-only; names the file when it is empty, truncated or unsafe
+    checkpoint = safe_torch_load(filename, map_location='cpu')
     if not isinstance(checkpoint, dict):
         raise TypeError(f'checkpoint "{filename}" holds a '
                         f'{type(checkpoint).__name__}, not a dict')

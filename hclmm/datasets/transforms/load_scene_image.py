@@ -1,4 +1,5 @@
 """Image loading that names the file and the record when it fails."""
+import io
 import logging
 from collections import Counter
 from typing import Optional
@@ -10,7 +11,7 @@ from mmengine import fileio
 from mmengine.logging import print_log
 
 from hclmm.registry import TRANSFORMS
-from ..utils import check_on_error
+from ..utils import apply_exif_orientation, check_on_error, exif_orientation
 
 __all__ = ['LoadSceneImage', 'ImageLoadError', 'check_image_bytes']
 
@@ -46,6 +47,32 @@ def check_image_bytes(data: bytes) -> Optional[str]:
     return None
 
 
+def image_bytes_orientation(data: bytes) -> int:
+    """The EXIF orientation (1-8) of an encoded image, from its header.
+
+    Args:
+        data (bytes): The file content.
+
+    Returns:
+        int: The orientation; 1 when there is none or the header cannot be
+        parsed (the decoder then reports the file).
+    """
+    from PIL import Image
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            return exif_orientation(img)
+    except Exception:
+        return 1
+
+
+# mmcv decoding flags that apply the EXIF orientation themselves (cv2 and
+# Pillow back-ends), and their orientation-blind twins.
+_BLIND_FLAGS = {
+    'color': 'color_ignore_orientation',
+    'grayscale': 'grayscale_ignore_orientation',
+}
+
+
 @TRANSFORMS.register_module()
 class LoadSceneImage(BaseTransform):
     """Load an image; a missing, unreadable or truncated file is reported.
@@ -65,6 +92,13 @@ class LoadSceneImage(BaseTransform):
     :func:`check_image_bytes`) and ``size_mismatch`` (the decoded size
     differs from the ``width``/``height`` of the annotation, which would put
     the boxes in the wrong place).
+
+    The image is returned as displayed: its EXIF orientation is read from
+    the header and applied here, whatever the decoding back-end, so that it
+    matches the boxes (drawn on the displayed image in COCO and OpenImages)
+    and the sizes that the datasets read from image headers. With a
+    ``color_type`` ending in ``_ignore_orientation`` the stored pixels are
+    returned unturned (for sets whose boxes refer to the stored pixels).
 
     **Required Keys:** ``img_path``; optional ``img_id``, ``ann_id``,
     ``width``, ``height``.
@@ -152,15 +186,25 @@ class LoadSceneImage(BaseTransform):
             problem = check_image_bytes(data)
             if problem is not None:
                 return self._fail(results, 'truncated', problem)
+        # decode the stored pixels, then turn them as the EXIF tag says
+        orientation, flag = 1, self.color_type
+        if not (isinstance(flag, str)
+                and flag.endswith('_ignore_orientation')):
+            orientation = image_bytes_orientation(data)
+            backend = self.imdecode_backend or \
+                getattr(mmcv.image.io, 'imread_backend', 'cv2')
+            if backend in ('cv2', 'pillow'):
+                flag = _BLIND_FLAGS.get(flag, flag)
         try:
             img = mmcv.imfrombytes(
-                data, flag=self.color_type, backend=self.imdecode_backend)
+                data, flag=flag, backend=self.imdecode_backend)
         except Exception as e:  # decoders raise many different types
             return self._fail(results, 'unreadable',
                               f'{type(e).__name__}: {e}')
         if img is None or img.size == 0:
             return self._fail(results, 'unreadable',
                               'the decoder returned no image')
+        img = apply_exif_orientation(img, orientation)
         h, w = img.shape[:2]
         if self.check_size and 'width' in results and 'height' in results:
             aw, ah = results['width'], results['height']

@@ -1,5 +1,4 @@
 """The hyperbolic scene-object head of HCL."""
-import copy
 from typing import Dict, Optional, Tuple
 
 import torch
@@ -122,14 +121,6 @@ class HyperbolicSceneObjectHead(nn.Module):
     def manifold(self):
         """The manifold object of the embeddings."""
         return self.embedder.manifold
-
-    def momentum_projector(self) -> Optional[nn.Module]:
-        """A frozen copy of the projector (None without one)."""
-        if self.projector is None:
-            return None
-        proj_k = copy.deepcopy(self.projector)
-        proj_k.requires_grad_(False)
-        return proj_k
 
     def to_manifold(self, u: torch.Tensor) -> torch.Tensor:
         """Embed projections with the running scale (evaluation, keys)."""

@@ -1,0 +1,252 @@
+"""Rules that the training and test tools apply after ``--cfg-options``.
+
+A setting given on the command line must be seen by every rule that depends
+on it, so these functions run on the final config, after the overrides are
+merged:
+
+* :func:`apply_dataloader_rules`: a dataloader without worker processes
+  (``num_workers=0``) cannot keep workers alive (``persistent_workers``) or
+  prefetch (``prefetch_factor``); torch refuses both.
+* :func:`follow_training_budget`: when ``train_cfg.max_epochs`` (or
+  ``max_iters``) differs from the config file, the parameter schedulers that
+  ended at the file's budget are moved to end at the new one.
+"""
+import copy
+from typing import Any, Iterator, List, Optional, Tuple
+
+__all__ = [
+    'ScheduleBudgetError', 'apply_dataloader_rules', 'follow_training_budget',
+    'snapshot_for_budget'
+]
+
+DATALOADER_FIELDS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+# mmengine's default ``end`` of a parameter scheduler: "until training ends"
+_INF_END = int(1e9)
+
+# Arguments that place steps inside a scheduler's span; where they sit when
+# the span changes cannot be inferred.
+_SPAN_DEPENDENT_KEYS = ('milestones', 'periods', 'total_steps',
+                        'restart_weights')
+
+
+class ScheduleBudgetError(ValueError):
+    """A scheduler cannot be moved to a new training budget unambiguously."""
+
+
+def _hook_dataloaders(cfg) -> Iterator[Tuple[str, Any]]:
+    for i, hook in enumerate(cfg.get('custom_hooks', None) or []):
+        if isinstance(hook, dict) and isinstance(hook.get('dataloader'),
+                                                 dict):
+            yield f'custom_hooks[{i}].dataloader', hook['dataloader']
+
+
+def apply_dataloader_rules(cfg) -> List[str]:
+    """Drop dataloader options that need worker processes when there are none.
+
+    Applied to ``train_dataloader``, ``val_dataloader``, ``test_dataloader``
+    and the ``dataloader`` of each entry of ``custom_hooks``: with
+    ``num_workers`` 0 (or unset), ``persistent_workers`` is set to False and
+    ``prefetch_factor`` to None.
+
+    Args:
+        cfg (mmengine.Config): The merged config, changed in place.
+
+    Returns:
+        list[str]: The keys that were changed, e.g.
+        ``['train_dataloader.persistent_workers']``.
+    """
+    loaders = [(f, cfg.get(f, None)) for f in DATALOADER_FIELDS]
+    loaders += list(_hook_dataloaders(cfg))
+    changed = []
+    for name, loader in loaders:
+        if not isinstance(loader, dict) or loader.get('num_workers', 0):
+            continue
+        if loader.get('persistent_workers', False):
+            loader['persistent_workers'] = False
+            changed.append(f'{name}.persistent_workers')
+        if loader.get('prefetch_factor', None) is not None:
+            loader['prefetch_factor'] = None
+            changed.append(f'{name}.prefetch_factor')
+    return changed
+
+
+def _schedulers(param_scheduler, path='param_scheduler'):
+    """``(key path, scheduler dict)`` of a ``param_scheduler`` config.
+
+    Accepts one scheduler, a list of them, or a dict of such lists keyed by
+    optimizer name (mmengine's form for several optimizers).
+    """
+    if param_scheduler is None:
+        return
+    if isinstance(param_scheduler, dict) and 'type' in param_scheduler:
+        yield path, param_scheduler
+    elif isinstance(param_scheduler, dict):
+        for name, sub in param_scheduler.items():
+            yield from _schedulers(sub, f'{path}.{name}')
+    elif isinstance(param_scheduler, (list, tuple)):
+        for i, sub in enumerate(param_scheduler):
+            if isinstance(sub, dict):
+                yield f'{path}.{i}', sub
+
+
+def _lookup(root, path: str):
+    """The entry at a dotted path of :func:`_schedulers`, or None."""
+    node = root
+    for part in path.split('.')[1:]:
+        try:
+            node = node[int(part)] if isinstance(node, (list, tuple)) \
+                else node[part]
+        except (KeyError, IndexError, ValueError, TypeError):
+            return None
+    return node
+
+
+def _same(a, b) -> bool:
+    return _plain(a) == _plain(b)
+
+
+def _plain(obj):
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+def _budget(train_cfg) -> Optional[Tuple[str, Any]]:
+    if not isinstance(train_cfg, dict):
+        return None
+    for key in ('max_epochs', 'max_iters'):
+        if train_cfg.get(key) is not None:
+            return key, train_cfg[key]
+    return None
+
+
+def follow_training_budget(cfg, file_cfg) -> List[str]:
+    """Move the schedulers that ended at the file's budget to the new one.
+
+    When ``train_cfg.max_epochs`` (epoch-based loop) or
+    ``train_cfg.max_iters`` (iteration-based loop) of ``cfg`` differs from
+    ``file_cfg``, each parameter scheduler counted in the same unit
+    (``by_epoch=True`` for epochs, ``False`` for iterations) is examined:
+
+    - a scheduler that ends at the old budget (``end`` equal to it, or no
+      ``end`` and ``begin + T_max`` equal to it) is moved to end at the new
+      one; a ``T_max`` equal to ``end - begin`` keeps that relation;
+    - a scheduler that begins at or after a smaller new budget never runs
+      and is left as it is;
+    - a scheduler changed by the overrides themselves, and one in the other
+      unit, are left as they are.
+
+    A scheduler that cannot be moved unambiguously (``T_max`` not equal to
+    ``end - begin``, steps placed inside the span such as ``milestones``, or
+    a span that a smaller budget would cut short) raises
+    :class:`ScheduleBudgetError` naming the keys to set with
+    ``--cfg-options``.
+
+    Args:
+        cfg (mmengine.Config): The merged config, changed in place.
+        file_cfg (mmengine.Config | dict): The config as read from the file
+            (before the overrides); only ``train_cfg`` and
+            ``param_scheduler`` are read.
+
+    Returns:
+        list[str]: One line describing the change, or an empty list when the
+        budget is the file's or no scheduler had to move.
+
+    Raises:
+        ScheduleBudgetError: a scheduler cannot be moved unambiguously.
+    """
+    new = _budget(cfg.get('train_cfg', None))
+    old = _budget(file_cfg.get('train_cfg', None))
+    if new is None or old is None or new[0] != old[0] or new[1] == old[1]:
+        return []
+    key, new_budget = new
+    old_budget = old[1]
+    by_epoch = key == 'max_epochs'
+    budget_name = f'train_cfg.{key}'
+    file_schedulers = file_cfg.get('param_scheduler', None)
+
+    moves, notes, problems = [], [], []
+    for path, sched in _schedulers(cfg.get('param_scheduler', None)):
+        original = _lookup(file_schedulers, path)
+        if original is None or not _same(original, sched):
+            continue  # set by the overrides: the user's choice
+        if bool(sched.get('by_epoch', True)) != by_epoch:
+            continue
+        kind = sched.get('type', 'scheduler')
+        begin = sched.get('begin', 0)
+        end = sched.get('end', _INF_END)
+        t_max = sched.get('T_max', None)
+        open_end = end is None or end >= _INF_END
+        if open_end:
+            ends_at_budget = t_max is not None and begin + t_max == old_budget
+        else:
+            ends_at_budget = end == old_budget
+        keys = [f'{path}.end'] + ([f'{path}.T_max'] if t_max is not None
+                                  else [])
+        if begin >= new_budget:
+            if ends_at_budget or (not open_end and end > new_budget):
+                notes.append(f'{path} ({kind}) begins at {begin}, not '
+                             f'before the new budget: it will not run')
+            continue
+        if not ends_at_budget:
+            if not open_end and new_budget < end <= old_budget:
+                problems.append(
+                    f'{path} ({kind}, begin={begin}, end={end}) would be '
+                    f'cut short by the new budget; set {" and ".join(keys)}')
+            continue
+        span_keys = [k for k in _SPAN_DEPENDENT_KEYS if k in sched]
+        if span_keys:
+            problems.append(
+                f'{path} ({kind}) ends at the old budget but its '
+                f'{", ".join(span_keys)} place steps inside its span; set '
+                + ' and '.join([f'{path}.{k}' for k in span_keys] + keys))
+            continue
+        old_span = (old_budget if open_end else end) - begin
+        if t_max is not None and t_max != old_span:
+            problems.append(
+                f'{path} ({kind}, begin={begin}, end={end}) has T_max='
+                f'{t_max}, not end - begin = {old_span}; set '
+                + ' and '.join(keys))
+            continue
+        change = []
+        if not open_end:
+            change.append(f'end {end} -> {new_budget}')
+        if t_max is not None:
+            change.append(f'T_max {t_max} -> {new_budget - begin}')
+        moves.append((sched, open_end, t_max is not None, begin,
+                      f'{path} ({kind}) ' + ', '.join(change)))
+
+    if problems:
+        raise ScheduleBudgetError(
+            f'{budget_name} was changed from {old_budget} to {new_budget}, '
+            'but the parameter schedule cannot follow it unambiguously: '
+            + '; '.join(problems) + '. Set them with --cfg-options '
+            'KEY=VALUE, or keep the budget of the config file.')
+    for sched, open_end, has_t_max, begin, _ in moves:
+        if not open_end:
+            sched['end'] = new_budget
+        if has_t_max:
+            sched['T_max'] = new_budget - begin
+    if not moves and not notes:
+        return []
+    parts = [m[-1] for m in moves] + notes
+    return [f'{budget_name} is {new_budget} instead of the config file\'s '
+            f'{old_budget}; the parameter schedule follows: '
+            + '; '.join(parts)]
+
+
+def snapshot_for_budget(cfg) -> dict:
+    """What :func:`follow_training_budget` needs from the unmerged config.
+
+    Args:
+        cfg (mmengine.Config): The config as read from the file.
+
+    Returns:
+        dict: Deep copies of ``train_cfg`` and ``param_scheduler``.
+    """
+    return dict(
+        train_cfg=copy.deepcopy(cfg.get('train_cfg', None)),
+        param_scheduler=copy.deepcopy(cfg.get('param_scheduler', None)))
