@@ -7,16 +7,22 @@ import torch
 
 from .functional import (auroc, merge_close_values, recall_at_k,
                          retrieval_average_precision, spearman)
-from .geometry import (check_geometry, embedding_norm, embedding_paired_dist,
-                       embedding_pairwise_dist)
+from .geometry import as_manifold, embedding_norm, embedding_pairwise_dist
 from .knn_eval import embedding_knn_top1
+from .ooc_scores import OOC_SCORES, ooc_scores
 
-__all__ = ['ZERO_SHOT_KEYS', 'zero_shot_metrics']
+__all__ = ['ZERO_SHOT_KEYS', 'DEFAULT_OOC_SCORE', 'zero_shot_metrics']
 
 #: The keys of ``zero_shot.json``, in the order they are written.
 ZERO_SHOT_KEYS = ('scene_object_norm_auroc', 'label_count_spearman',
-                  'retrieval_map', 'retrieval_recall_at_1', 'ooc_auroc',
+                  'retrieval_map', 'retrieval_recall_at_1',
+                  'retrieval_class_map', 'retrieval_class_recall_at_1',
+                  'ooc_auroc', 'ooc_score', 'ooc_auroc_by_score',
                   'object_knn_top1', 'num_scenes', 'num_objects')
+
+#: The out-of-context score behind ``ooc_auroc`` (chosen by measurement on
+#: the toy val split, see docs/zero_shot.md).
+DEFAULT_OOC_SCORE = 'company'
 
 
 def _finite_or_none(value) -> Optional[float]:
@@ -34,6 +40,7 @@ def zero_shot_metrics(scene_points: torch.Tensor,
                       manifold: str,
                       c: Optional[float] = None,
                       object_ooc=None,
+                      ooc_score: str = DEFAULT_OOC_SCORE,
                       knn_k: int = 1,
                       chunk_size: int = 1024,
                       rtol: float = 1e-6) -> Dict[str, object]:
@@ -54,9 +61,15 @@ def zero_shot_metrics(scene_points: torch.Tensor,
       at least one object.
     - ``retrieval_recall_at_1``: fraction of those scenes whose nearest
       object is one of their own.
-    - ``ooc_auroc``: AUROC of flagging out-of-context objects (positives) by
-      their distance to their own scene; None when no object is marked (or
-      every object is).
+    - ``retrieval_class_map``, ``retrieval_class_recall_at_1``: the same
+      with every object of a category present in the scene relevant (the
+      instance-level task is ill-posed among identical-looking objects of
+      one category).
+    - ``ooc_auroc_by_score``: score name -> AUROC of flagging
+      out-of-context objects (positives) by each score of
+      :func:`~hclmm.evaluation.ooc_scores.ooc_scores`; ``ooc_auroc`` is the
+      one of ``ooc_score``. None when no object is marked (or every object
+      is).
     - ``object_knn_top1``: leave-one-out accuracy of predicting an object's
       category from its nearest other object(s) (``knn_k`` of them, 1 by
       default).
@@ -79,6 +92,9 @@ def zero_shot_metrics(scene_points: torch.Tensor,
         manifold (str): ``'poincare'``, ``'lorentz'`` or ``'euclidean'``.
         c (float, optional): Curvature magnitude. Defaults to None.
         object_ooc: Optional M flags (1 = out of context). Defaults to None.
+        ooc_score (str): The score behind ``ooc_auroc``, one of
+            :data:`~hclmm.evaluation.ooc_scores.OOC_SCORES`. Defaults to
+            :data:`DEFAULT_OOC_SCORE`.
         knn_k (int): Neighbours of the kNN classifier. Defaults to 1.
         chunk_size (int): Rows of distance matrices computed at once, which
             bounds memory to ``chunk_size x M`` floats. Defaults to 1024.
@@ -88,7 +104,10 @@ def zero_shot_metrics(scene_points: torch.Tensor,
     Returns:
         dict: The values under :data:`ZERO_SHOT_KEYS` (floats, ints or None).
     """
-    check_geometry(manifold, c)
+    manifold = as_manifold(manifold, c)
+    if ooc_score not in OOC_SCORES:
+        raise ValueError(f'ooc_score must be one of {OOC_SCORES}, got '
+                         f'{ooc_score!r}')
     # float64: points of a barely trained model sit at the edge of the ball,
     # where float32 distances lose all their digits.
     scene_points = torch.as_tensor(scene_points).detach().double().cpu()
@@ -124,19 +143,28 @@ def zero_shot_metrics(scene_points: torch.Tensor,
     if num_objects == 0:
         return out
 
-    aps, hits = [], []
+    # has[i, j]: scene i holds an object of category j
+    _, label_index = np.unique(object_labels, return_inverse=True)
+    has = np.zeros((num_scenes, label_index.max() + 1), dtype=bool)
+    has[object_scene, label_index] = True
+    aps, hits, class_aps, class_hits = [], [], [], []
     for start in range(0, num_scenes, chunk_size):
         stop = min(start + chunk_size, num_scenes)
         dist = embedding_pairwise_dist(scene_points[start:stop],
                                        object_points, manifold, c)
-        rel = object_scene[None, :] == np.arange(start, stop)[:, None]
         dist = dist.double().numpy()
+        rel = object_scene[None, :] == np.arange(start, stop)[:, None]
         aps.append(retrieval_average_precision(dist, rel))
         hits.append(recall_at_k(dist, rel, k=1, reduction='none'))
-    aps, hits = np.concatenate(aps), np.concatenate(hits)
-    if not np.isnan(aps).all():
-        out['retrieval_map'] = float(np.nanmean(aps))
-        out['retrieval_recall_at_1'] = float(np.nanmean(hits))
+        rel = has[start:stop][:, label_index]
+        class_aps.append(retrieval_average_precision(dist, rel))
+        class_hits.append(recall_at_k(dist, rel, k=1, reduction='none'))
+    for key, ap, hit in (('retrieval', aps, hits),
+                         ('retrieval_class', class_aps, class_hits)):
+        ap, hit = np.concatenate(ap), np.concatenate(hit)
+        if not np.isnan(ap).all():
+            out[f'{key}_map'] = float(np.nanmean(ap))
+            out[f'{key}_recall_at_1'] = float(np.nanmean(hit))
 
     if object_ooc is not None:
         ooc = np.asarray(object_ooc).reshape(-1).astype(bool)
@@ -144,11 +172,17 @@ def zero_shot_metrics(scene_points: torch.Tensor,
             raise ValueError(f'object_ooc needs {num_objects} entries, got '
                              f'{ooc.shape}')
         if 0 < ooc.sum() < num_objects:
-            to_own_scene = embedding_paired_dist(
-                object_points, scene_points[torch.from_numpy(object_scene)],
-                manifold, c)
-            out['ooc_auroc'] = auroc(
-                merge_close_values(to_own_scene.numpy(), rtol), ooc)
+            by_score = {}
+            for name, score in ooc_scores(scene_points, object_points,
+                                          object_scene, manifold).items():
+                finite = np.isfinite(score)
+                by_score[name] = auroc(
+                    merge_close_values(score[finite], rtol),
+                    ooc[finite]) if 0 < ooc[finite].sum() < finite.sum() \
+                    else None
+            out['ooc_auroc_by_score'] = by_score
+            out['ooc_score'] = ooc_score
+            out['ooc_auroc'] = by_score[ooc_score]
 
     if num_objects > knn_k:
         out['object_knn_top1'] = embedding_knn_top1(

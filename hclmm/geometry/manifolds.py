@@ -57,6 +57,13 @@ class Manifold(nn.Module):
     #: Human-readable name of the model, for plots and reports.
     title = 'manifold'
 
+    def config(self) -> dict:
+        """A config that :func:`build_manifold` turns back into an equal
+        (fixed-curvature) object, e.g. for evaluation results."""
+        c = self.c_value()
+        return dict(type=type(self).__name__) if c is None else dict(
+            type=type(self).__name__, c=c)
+
     def describe(self) -> str:
         """Name and curvature, e.g. ``'Poincare ball (c=0.05)'``."""
         c = self.c_value()

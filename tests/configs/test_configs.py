@@ -79,3 +79,22 @@ def test_config_builds_model_and_pipeline(path):
         with torch.no_grad():
             u = model.online_projection(torch.zeros(2, 3, 64, 64))
         assert u.shape[1] == model.hyp_head.feat_dim
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
+def test_zero_shot_evaluation_is_configured(path):
+    """COCO and toy configs evaluate the zero-shot metrics on their val
+    split (`tools/test.py`, the val loop); OpenImages ones have it off."""
+    cfg = Config.fromfile(path)
+    if 'openimages' in path:
+        assert cfg.val_dataloader is None and cfg.test_dataloader is None
+        return
+    for split in ('val', 'test'):
+        loader = cfg[f'{split}_dataloader']
+        assert loader.dataset.type == 'SceneObjectCropDataset'
+        assert cfg[f'{split}_evaluator'].type == 'SceneObjectMetric'
+        want = 'annotations/val.json' if 'toy' in path else \
+            'annotations/instances_val2017.json'
+        assert loader.dataset.ann_file == want
+        keys = loader.dataset.pipeline[-1]['meta_keys']
+        assert {'sample_idx', 'scene_index', 'is_scene'} <= set(keys)

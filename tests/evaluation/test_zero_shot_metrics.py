@@ -23,7 +23,8 @@ def test_zero_shot_metrics_hand_computed_euclidean():
         OBJECT_SCENE,
         OBJECT_LABELS,
         'euclidean',
-        object_ooc=[0, 1, 0])
+        object_ooc=[0, 1, 0],
+        ooc_score='distance')
     assert list(out) == list(ZERO_SHOT_KEYS)
     # norms: scenes 1, 1.56; objects 2, 2.26, 2 -> all objects farther.
     assert out['scene_object_norm_auroc'] == pytest.approx(1.0)
@@ -33,8 +34,20 @@ def test_zero_shot_metrics_hand_computed_euclidean():
     # scene 1: distances 1.28, 1.12, 1.56 -> own object third, AP 1/3.
     assert out['retrieval_map'] == pytest.approx(2 / 3)
     assert out['retrieval_recall_at_1'] == pytest.approx(0.5)
+    # class level: scene 0 holds labels {0, 1}: all three relevant, AP 1;
+    # scene 1 holds {1}: o1 (1.12, relevant), o0 (1.28), o2 (1.56, relevant)
+    # -> AP (1 + 2/3) / 2.
+    assert out['retrieval_class_map'] == pytest.approx((1 + 5 / 6) / 2)
+    assert out['retrieval_class_recall_at_1'] == pytest.approx(1.0)
     # distance to own scene: o0 1, o1 1.30 (ooc), o2 1.56 -> 1 of 2 pairs.
+    assert out['ooc_score'] == 'distance'
     assert out['ooc_auroc'] == pytest.approx(0.5)
+    assert out['ooc_auroc_by_score']['distance'] == out['ooc_auroc']
+    # object_norm: o1 has the largest norm, so the lowest score -> 0.
+    assert out['ooc_auroc_by_score']['object_norm'] == pytest.approx(0.0)
+    # company: every object's nearest other-scene object leads to the one
+    # other scene at the same distance: all tied.
+    assert out['ooc_auroc_by_score']['company'] == pytest.approx(0.5)
     # nearest other object: o0 -> o1 (label 1, wrong), o1 -> o0 (0, wrong),
     # o2 -> o1 (1, right).
     assert out['object_knn_top1'] == pytest.approx(1 / 3)
@@ -62,6 +75,62 @@ def test_zero_shot_metrics_undefined_values_are_none():
     assert no_objects['num_objects'] == 0
     assert no_objects['retrieval_map'] is None
     assert no_objects['object_knn_top1'] is None
+    assert no_objects['retrieval_class_map'] is None
+    assert no_ooc['ooc_auroc_by_score'] is None
+    with pytest.raises(ValueError, match='ooc_score'):
+        zero_shot_metrics(SCENES, OBJECTS, OBJECT_SCENE, OBJECT_LABELS,
+                          'euclidean', ooc_score='magic')
+
+
+def test_class_retrieval_with_one_class_and_an_empty_scene():
+    # every object of one category: all objects relevant to every scene that
+    # holds any; the scene without objects is left out of the mean.
+    scenes = torch.tensor([[1.0, 0.0], [2.0, 0.2], [5.0, 5.0]])
+    out = zero_shot_metrics(scenes, OBJECTS, OBJECT_SCENE, [3, 3, 3],
+                            'euclidean')
+    assert out['retrieval_class_map'] == pytest.approx(1.0)
+    assert out['retrieval_class_recall_at_1'] == pytest.approx(1.0)
+    assert out['retrieval_map'] < 1.0
+
+
+def test_ooc_scores_hand_computed():
+    from hclmm.evaluation import OOC_SCORES, ooc_scores
+    from hclmm.geometry import Euclidean, PoincareBall
+    got = ooc_scores(SCENES.double(), OBJECTS.double(), OBJECT_SCENE,
+                     Euclidean())
+    assert list(got) == list(OOC_SCORES)
+    n1, n_s1 = math.hypot(2.2, 0.5), math.hypot(1.2, 1.0)
+    d2 = math.hypot(1.2, 1.0)  # |o2 - s1| = |(-1.2, 1)|
+    cos_01 = 2.2 / n1  # cos(o0, o1) = cos(s0, o1)
+    np.testing.assert_allclose(got['distance'], [1.0, 1.3, d2], rtol=1e-6)
+    np.testing.assert_allclose(
+        got['norm_gap_corrected'], [0.0, 1.3 - (n1 - 1), d2 - (2 - n_s1)],
+        rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(
+        got['direction'], [0.0, 1 - cos_01, 1 - 2 / (n_s1 * 2)], rtol=1e-6,
+        atol=1e-12)
+    np.testing.assert_allclose(got['object_norm'], [-2.0, -n1, -2.0])
+    # context: o0 and o1 are each other's only company; o2 is alone
+    np.testing.assert_allclose(got['context'][:2], [1 - cos_01] * 2)
+    assert np.isnan(got['context'][2])
+    # company: the only other scene, at |s0 - s1|
+    np.testing.assert_allclose(got['company'], [math.hypot(0.2, 1.0)] * 3)
+    # Euclidean cones: angle between s and o - s, aperture arcsin(k/|s|)
+    angles = [0.0, math.atan2(0.5, 1.2),
+              math.acos((1.2 * -1.2 + 1.0) / (n_s1 * d2))]
+    np.testing.assert_allclose(got['exterior_angle'], angles, atol=2e-3)
+    np.testing.assert_allclose(
+        got['cone_violation'],
+        np.array(angles) - [math.asin(0.1), math.asin(0.1), math.asin(
+            0.1 / n_s1)], atol=2e-3)
+    # on the ball the same scores come from the ball's own functions
+    ball = PoincareBall(1.0)
+    s, o = SCENES.double() * 0.3, OBJECTS.double() * 0.3
+    hyp = ooc_scores(s, o, OBJECT_SCENE, ball)
+    idx = torch.tensor(OBJECT_SCENE)
+    np.testing.assert_allclose(hyp['distance'], ball.dist(s[idx], o).numpy())
+    np.testing.assert_allclose(hyp['exterior_angle'],
+                               ball.cone_angle(s[idx], o).numpy())
 
 
 def test_norms_equal_up_to_float_noise_are_ties():
@@ -119,8 +188,9 @@ def test_poincare_geometry_changes_the_ranking():
     kwargs = dict(object_scene=[0, 0], object_labels=[0, 1],
                   object_ooc=[1, 0])
     hyp = zero_shot_metrics(scenes, objects, manifold='poincare', c=1.0,
-                            **kwargs)
-    euc = zero_shot_metrics(scenes, objects, manifold='euclidean', **kwargs)
+                            ooc_score='distance', **kwargs)
+    euc = zero_shot_metrics(scenes, objects, manifold='euclidean',
+                            ooc_score='distance', **kwargs)
     assert hyp['ooc_auroc'] == 1.0 and euc['ooc_auroc'] == 0.0
 
 

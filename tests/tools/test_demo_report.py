@@ -29,11 +29,17 @@ def _report(tmp_path, *args):
 
 def test_table_and_checks(tmp_path):
     good = _write(tmp_path, 'good', scene_object_norm_auroc=0.95,
-                  retrieval_map=0.02, object_knn_top1=0.975)
+                  retrieval_map=0.02, object_knn_top1=0.975,
+                  retrieval_class_map=0.5, ooc_auroc=0.8,
+                  ooc_auroc_by_score=dict(company=0.8, distance=0.4))
     bad = _write(tmp_path, 'bad', scene_object_norm_auroc=0.5,
-                 retrieval_map=0.01, object_knn_top1=0.96)
+                 retrieval_map=0.01, object_knn_top1=0.96,
+                 retrieval_class_map=0.3, ooc_auroc=0.74,
+                 ooc_auroc_by_score=dict(company=0.74))
     base = _write(tmp_path, 'base', scene_object_norm_auroc=0.8,
-                  retrieval_map=0.011, object_knn_top1=0.99)
+                  retrieval_map=0.011, object_knn_top1=0.99,
+                  retrieval_class_map=0.4, ooc_auroc=0.6,
+                  ooc_auroc_by_score=dict(company=0.6, distance=0.5))
     proc, out = _report(tmp_path, '--run', f'A={good}', '--run',
                         f'B={bad}', '--run', f'base={base}', '--compare',
                         'A:base', '--compare', 'B:base')
@@ -41,12 +47,18 @@ def test_table_and_checks(tmp_path):
     text = out.read_text()
     assert '| metric | A | B | base |' in text
     assert '| scene/object norm AUROC | 0.950 | 0.500 | 0.800 |' in text
-    assert '| out-of-context AUROC | n/a | n/a | n/a |' in text
+    assert ('| out-of-context AUROC (default score) | 0.800 | 0.740 | '
+            '0.600 |') in text
+    assert ('| out-of-context AUROC, score `distance` | 0.400 | n/a | '
+            '0.500 |') in text
+    assert '| scene -> object class-level mAP | 0.500 | 0.300 | 0.400 |' \
+        in text
     checks = [ln for ln in text.splitlines() if ln.startswith('- A:') and '**' in ln]
-    assert len(checks) == 3 and all(ln.endswith('**pass**') for ln in checks)
-    # B: AUROC below 0.9, mAP not above, kNN 3 points below
+    assert len(checks) == 5 and all(ln.endswith('**pass**') for ln in checks)
+    # B: AUROC below 0.9, mAP not above, kNN 3 points below, class mAP not
+    # above, out-of-context AUROC below 0.75
     checks = [ln for ln in text.splitlines() if ln.startswith('- B:') and '**' in ln]
-    assert len(checks) == 3 and all(ln.endswith('**FAIL**') for ln in checks)
+    assert len(checks) == 5 and all(ln.endswith('**FAIL**') for ln in checks)
     assert '[norm_hist.png](good/norm_hist.png)' in text
 
 

@@ -17,7 +17,9 @@ METRICS = [
     ('label_count_spearman', 'label count vs norm (Spearman)'),
     ('retrieval_map', 'scene -> object retrieval mAP'),
     ('retrieval_recall_at_1', 'scene -> object recall@1'),
-    ('ooc_auroc', 'out-of-context AUROC'),
+    ('retrieval_class_map', 'scene -> object class-level mAP'),
+    ('retrieval_class_recall_at_1', 'scene -> object class-level recall@1'),
+    ('ooc_auroc', 'out-of-context AUROC (default score)'),
     ('object_knn_top1', 'object kNN top-1'),
     ('num_scenes', 'scenes'),
     ('num_objects', 'objects'),
@@ -34,7 +36,8 @@ def parse_args():
         '--compare', action='append', default=[],
         help='RUN:BASELINE: add the checks of RUN against BASELINE (norm '
         'AUROC >= 0.9 and above, retrieval mAP above, object kNN within 2 '
-        'points or better); repeatable')
+        'points or better, class-level mAP above, out-of-context AUROC >= '
+        '0.75 and above); repeatable')
     parser.add_argument('--out', required=True, help='markdown file to write')
     return parser.parse_args()
 
@@ -50,6 +53,9 @@ def compare_checks(name, res, base_name, base):
         base, 'scene_object_norm_auroc')
     mean_ap, b_map = get(res, 'retrieval_map'), get(base, 'retrieval_map')
     knn, b_knn = get(res, 'object_knn_top1'), get(base, 'object_knn_top1')
+    cmap, b_cmap = get(res, 'retrieval_class_map'), get(
+        base, 'retrieval_class_map')
+    ooc, b_ooc = get(res, 'ooc_auroc'), get(base, 'ooc_auroc')
     checks = [
         (f'norm AUROC {auroc:.3f} >= 0.9 and > {base_name} {b_auroc:.3f}',
          auroc >= 0.9 and auroc > b_auroc),
@@ -57,6 +63,10 @@ def compare_checks(name, res, base_name, base):
          mean_ap > b_map),
         (f'object kNN {knn:.3f} >= {base_name} {b_knn:.3f} - 0.02',
          knn >= b_knn - 0.02),
+        (f'class-level retrieval mAP {cmap:.3f} > {base_name} {b_cmap:.3f}',
+         cmap > b_cmap),
+        (f'out-of-context AUROC {ooc:.3f} >= 0.75 and > {base_name} '
+         f'{b_ooc:.3f}', ooc >= 0.75 and ooc > b_ooc),
     ]
     return [f'- {name}: {text}: **{"pass" if ok else "FAIL"}**'
             for text, ok in checks]
@@ -87,6 +97,17 @@ def build_report(runs, out_path, compare=()):
     for key, label in METRICS:
         lines.append(f'| {label} | ' +
                      ' | '.join(fmt(r.get(key)) for r in results) + ' |')
+        if key == 'ooc_auroc':
+            scores = []
+            for r in results:
+                for name in r.get('ooc_auroc_by_score') or {}:
+                    if name not in scores:
+                        scores.append(name)
+            for score in scores:
+                lines.append(f'| out-of-context AUROC, score `{score}` | ' +
+                             ' | '.join(
+                                 fmt((r.get('ooc_auroc_by_score') or {}
+                                      ).get(score)) for r in results) + ' |')
     by_name = dict(zip(names, results))
     if compare:
         lines += ['', '## Checks', '']

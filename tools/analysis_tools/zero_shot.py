@@ -71,7 +71,9 @@ def parse_args(argv=None):
         'Defaults to the scene view size of the config if it can be found, '
         f'else {DEFAULT_IMG_SIZE}')
     parser.add_argument(
-        '--device', default='cpu', help='device, e.g. cpu or cuda:0')
+        '--device',
+        default=None,
+        help='device, e.g. cpu or cuda:0. Defaults to cuda when available')
     parser.add_argument(
         '--max-images',
         type=int,
@@ -108,6 +110,8 @@ def parse_args(argv=None):
     for name in ('batch_size', 'num_examples'):
         if getattr(args, name) < 1:
             parser.error(f'--{name.replace("_", "-")} must be >= 1')
+    if args.device is None:
+        args.device = 'cuda' if torch.cuda.is_available() else 'cpu'
     if args.img_size is not None and args.img_size < 8:
         parser.error('--img-size must be >= 8')
     if args.max_images is not None and args.max_images < 1:
@@ -587,10 +591,16 @@ def _summary(result: Dict, img_size: int) -> str:
         f'zero-shot report ({_geometry_text(result)}, crops '
         f'{img_size}x{img_size}):'
     ]
-    for key, value in result['metrics'].items():
-        text = 'null' if value is None else (
+    def text(value):
+        return 'null' if value is None else (
             f'{value:.4f}' if isinstance(value, float) else str(value))
-        lines.append(f'  {key:<26} {text}')
+
+    for key, value in result['metrics'].items():
+        if isinstance(value, dict):
+            lines.append(f'  {key}:')
+            lines += [f'    {k:<24} {text(v)}' for k, v in value.items()]
+        else:
+            lines.append(f'  {key:<26} {text(value)}')
     lines.append('written:')
     lines += [f'  {path}' for path in result['files'].values()]
     return '\n'.join(lines)

@@ -81,3 +81,36 @@ train_dataloader = dict(
         min_box_size=56,
         min_boxes=2,
         pipeline=train_pipeline))
+
+# Zero-shot scene-object metrics on val2017 (the val loop every
+# `train_cfg.val_interval` epochs, and `tools/test.py CONFIG CHECKPOINT`):
+# every image and every box of at least 56 px as a 224 x 224 crop, scored by
+# SceneObjectMetric (prefix `zero_shot/`). Switch it off with
+# `tools/train.py CONFIG --no-validate`.
+zero_shot_pipeline = [
+    dict(type='LoadSceneImage'),
+    dict(type='CropObjectBox'),
+    dict(type='Resize', scale=(224, 224)),
+    dict(
+        type='PackInputs',
+        meta_keys=('sample_idx', 'scene_index', 'is_scene', 'object_label',
+                   'out_of_context', 'img_id')),
+]
+val_dataloader = dict(
+    batch_size=64,
+    num_workers=8,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(
+        type='SceneObjectCropDataset',
+        data_root=data_root,
+        ann_file='annotations/instances_val2017.json',
+        data_prefix=dict(img='val2017/'),
+        min_box_size=56,
+        pipeline=zero_shot_pipeline))
+val_evaluator = dict(type='SceneObjectMetric')
+val_cfg = dict()
+test_dataloader = val_dataloader
+test_evaluator = val_evaluator
+test_cfg = val_cfg

@@ -16,3 +16,13 @@ train_dataloader = dict(
         min_box_size=56,
         min_boxes=2,
         pipeline={{_base_.train_pipeline}}))
+
+# The zero-shot metrics read COCO-format files (SceneObjectCropDataset):
+# convert an OpenImages val split to COCO json and set val_dataloader /
+# test_dataloader like the COCO base config to evaluate; off by default.
+val_dataloader = None
+val_evaluator = None
+val_cfg = None
+test_dataloader = None
+test_evaluator = None
+test_cfg = None

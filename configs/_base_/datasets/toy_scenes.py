@@ -53,3 +53,26 @@ train_dataloader = dict(
         min_box_size=12,
         min_boxes=2,
         pipeline=train_pipeline))
+
+# Zero-shot evaluation on the val split (`tools/test.py`, the val loop): the
+# COCO base's SceneObjectCropDataset and SceneObjectMetric on 64 px crops of
+# every image and box of the toy val split.
+zero_shot_pipeline = [
+    dict(type='LoadSceneImage'),
+    dict(type='CropObjectBox'),
+    dict(type='Resize', scale=(64, 64)),
+    dict(
+        type='PackInputs',
+        meta_keys=('sample_idx', 'scene_index', 'is_scene', 'object_label',
+                   'out_of_context', 'img_id')),
+]
+val_dataloader = dict(
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(
+        data_root=data_root,
+        ann_file='annotations/val.json',
+        data_prefix=dict(img='images/val/'),
+        min_box_size=1,
+        pipeline=zero_shot_pipeline))
+test_dataloader = val_dataloader

@@ -26,4 +26,4 @@ param_scheduler = [
         end=200)
 ]
 
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=200)
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=200, val_interval=20)

@@ -10,4 +10,4 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=200, by_epoch=True, begin=0, end=200)
 ]
 
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=200)
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=200, val_interval=20)

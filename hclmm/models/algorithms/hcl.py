@@ -165,6 +165,40 @@ class HCLMixin:
         losses.update(self.hyp_head.loss(query_u, key_u, online_key))
         return losses
 
+    def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
+        """mmpretrain's modes plus ``'predict'`` (see :meth:`predict`)."""
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        return super().forward(inputs, data_samples, mode)
+
+    @torch.no_grad()
+    def predict(self, inputs: torch.Tensor, data_samples: list) -> list:
+        """Embed images for the zero-shot metrics (``val_step``/``test_step``).
+
+        Each data sample gets ``embedding`` (the point on the model's
+        manifold, or the Euclidean projection for the baseline),
+        ``backbone_feat`` (the pooled last backbone stage) and the metainfo
+        ``manifold`` (the manifold's config, see
+        :meth:`~hclmm.geometry.Manifold.config`).
+        """
+        feats = self.backbone(inputs)
+        if self.hyp_head is not None and self.hyp_head.projector is not None:
+            u = global_vector(self.hyp_head.projector(feats))
+        else:
+            u = global_vector(self.neck(feats))
+        if self.hyp_head is None:
+            points, manifold = u.float(), Euclidean()
+        else:
+            points = self.hyp_head.to_manifold(u)
+            manifold = self.hyp_head.manifold
+        pooled = global_vector(feats, index=-1).float()
+        config = manifold.config()
+        for i, sample in enumerate(data_samples):
+            sample.set_field(points[i], 'embedding')
+            sample.set_field(pooled[i], 'backbone_feat')
+            sample.set_metainfo(dict(manifold=config))
+        return data_samples
+
     @torch.no_grad()
     def embed_for_zero_shot(self, inputs: torch.Tensor) -> dict:
         """Embed normalised images with the model's own geometry.

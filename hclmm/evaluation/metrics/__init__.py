@@ -1,0 +1,3 @@
+from .scene_object_metric import SceneObjectMetric
+
+__all__ = ['SceneObjectMetric']

@@ -1,0 +1,124 @@
+"""The zero-shot scene-object metrics in mmengine's Evaluator."""
+import math
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+from mmengine.evaluator import BaseMetric
+
+from hclmm.geometry import build_manifold
+from hclmm.registry import METRICS
+from ..knn_eval import embedding_knn_top1
+from ..zero_shot import DEFAULT_OOC_SCORE, zero_shot_metrics
+
+__all__ = ['SceneObjectMetric']
+
+
+def _numpy(value) -> np.ndarray:
+    if isinstance(value, torch.Tensor):
+        return value.detach().float().cpu().numpy()
+    return np.asarray(value, dtype=np.float32)
+
+
+@METRICS.register_module()
+class SceneObjectMetric(BaseMetric):
+    """Zero-shot scene-object metrics of a model's embeddings.
+
+    Fed by :class:`~hclmm.datasets.SceneObjectCropDataset` (one sample per
+    scene or object crop) and a model whose ``predict`` mode writes
+    ``embedding``, ``backbone_feat`` and the metainfo ``manifold`` (the HCL
+    algorithms and their baseline twins). Results of all processes are
+    gathered and put back in dataset order, so N processes report what one
+    does. Reported (prefix ``zero_shot/``): the keys of
+    :func:`~hclmm.evaluation.zero_shot_metrics` with
+    ``ooc_auroc_by_score`` flattened to ``ooc_auroc_<score>``, plus
+    ``object_knn_top1_backbone`` (leave-one-out kNN of the objects on
+    L2-normalised backbone features) and the mean norms ``scene_norm`` and
+    ``object_norm``. Undefined values are left out.
+
+    Args:
+        ooc_score (str): The score behind ``ooc_auroc``. Defaults to
+            :data:`~hclmm.evaluation.DEFAULT_OOC_SCORE`.
+        knn_k (int): Neighbours of the kNN classifiers. Defaults to 1.
+        collect_device (str): ``'cpu'`` or ``'gpu'``. Defaults to 'cpu'.
+        prefix (str, optional): Defaults to ``'zero_shot'``.
+    """
+
+    default_prefix = 'zero_shot'
+
+    def __init__(self,
+                 ooc_score: str = DEFAULT_OOC_SCORE,
+                 knn_k: int = 1,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.ooc_score = ooc_score
+        self.knn_k = int(knn_k)
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        for sample in data_samples:
+            for key in ('embedding', 'scene_index', 'is_scene'):
+                if key not in sample:
+                    raise KeyError(
+                        f'SceneObjectMetric needs "{key}" in every data '
+                        'sample: use SceneObjectCropDataset with PackInputs('
+                        'meta_keys=SceneObjectCropDataset.META_KEYS) and a '
+                        'model with a predict mode (the HCL algorithms)')
+            self.results.append(
+                dict(
+                    index=int(sample['sample_idx']),
+                    scene=int(sample['scene_index']),
+                    is_scene=bool(sample['is_scene']),
+                    label=int(sample.get('object_label', -1)),
+                    ooc=int(sample.get('out_of_context', 0)),
+                    point=_numpy(sample['embedding']),
+                    feat=_numpy(sample['backbone_feat'])
+                    if 'backbone_feat' in sample else None,
+                    manifold=sample.get('manifold',
+                                        dict(type='Euclidean'))))
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        results = sorted(results, key=lambda r: r['index'])
+        scenes = [r for r in results if r['is_scene']]
+        objects = [r for r in results if not r['is_scene']]
+        row = {r['scene']: i for i, r in enumerate(scenes)}
+        missing = {r['scene'] for r in objects} - set(row)
+        if missing:
+            raise ValueError(f'{len(missing)} objects belong to scenes that '
+                             'were not evaluated (scene_index '
+                             f'{sorted(missing)[:5]}...)')
+        manifold = build_manifold(dict(results[0]['manifold']))
+        scene_points = torch.from_numpy(np.stack([r['point'] for r in scenes]))
+        object_points = torch.from_numpy(
+            np.stack([r['point'] for r in objects]).reshape(
+                len(objects), scene_points.shape[1]))
+        labels = np.array([r['label'] for r in objects], dtype=np.int64)
+        metrics = zero_shot_metrics(
+            scene_points,
+            object_points,
+            [row[r['scene']] for r in objects],
+            labels,
+            manifold,
+            object_ooc=[r['ooc'] for r in objects],
+            ooc_score=self.ooc_score,
+            knn_k=self.knn_k)
+        by_score = metrics.pop('ooc_auroc_by_score') or {}
+        metrics.pop('ooc_score')
+        for name, value in by_score.items():
+            metrics[f'ooc_auroc_{name}'] = value
+        metrics['scene_norm'] = float(
+            manifold.dist0(scene_points.double()).mean())
+        if len(objects):
+            metrics['object_norm'] = float(
+                manifold.dist0(object_points.double()).mean())
+        if len(objects) > self.knn_k and objects[0]['feat'] is not None:
+            feats = torch.nn.functional.normalize(
+                torch.from_numpy(np.stack([r['feat'] for r in objects])
+                                 ).double(), dim=1)
+            metrics['object_knn_top1_backbone'] = embedding_knn_top1(
+                feats, labels, 'euclidean', k=self.knn_k)
+        return {
+            k: float(v)
+            for k, v in metrics.items()
+            if v is not None and not (isinstance(v, float) and math.isnan(v))
+        }

@@ -1,0 +1,103 @@
+"""Out-of-context scores of objects in their scenes.
+
+Each score is larger for an object that is more likely *out of context*.
+All use the embedding's own geometry (a
+:class:`~hclmm.geometry.Manifold` object):
+
+- ``distance``: ``d(scene, object)``, the HCL paper's score.
+- ``norm_gap_corrected``: ``d(scene, object) - |dist0(object) -
+  dist0(scene)|``: the part of the distance that the difference of norms
+  (the hierarchy) does not explain.
+- ``exterior_angle``: the exterior angle of the entailment cone at the
+  scene towards the object; ``cone_violation``: that angle minus the
+  cone's half-aperture.
+- ``direction``: ``1 - cos(scene, object)`` of the points' coordinates.
+- ``context``: mean ``1 - cos`` between the object and the other objects of
+  its scene.
+- ``company``: the usual company of the object: its ``k`` nearest objects
+  (by direction) in *other* scenes are found, and the score is the mean
+  ``1 - cos`` between its own scene and their scenes. An object seen in
+  other scenes like its own is in context. ``company_distance`` compares
+  the scenes by their geodesic distance instead.
+- ``object_norm``: ``-dist0(object)``.
+"""
+from typing import Dict
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from hclmm.geometry import Manifold
+
+__all__ = ['OOC_SCORES', 'ooc_scores']
+
+#: The score names, in the order they are reported.
+OOC_SCORES = ('distance', 'norm_gap_corrected', 'exterior_angle',
+              'cone_violation', 'direction', 'context', 'company',
+              'company_distance', 'object_norm')
+
+
+def _cos_dist(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return 1 - F.cosine_similarity(a, b, dim=-1)
+
+
+@torch.no_grad()
+def ooc_scores(scene_points: torch.Tensor,
+               object_points: torch.Tensor,
+               object_scene,
+               manifold: Manifold,
+               company_k: int = 10,
+               cone_k: float = 0.1) -> Dict[str, np.ndarray]:
+    """Every out-of-context score of :data:`OOC_SCORES` for every object.
+
+    Args:
+        scene_points (Tensor): N x D scene embeddings.
+        object_points (Tensor): M x D object embeddings.
+        object_scene: M indices into the scenes.
+        manifold (Manifold): The space of the points.
+        company_k (int): Neighbours of the ``company`` score.
+            Defaults to 10.
+        cone_k (float): Aperture constant of the cones. Defaults to 0.1.
+
+    Returns:
+        dict: Score name -> M float64 scores (NaN where a score is
+        undefined, e.g. ``context`` of an object alone in its scene).
+    """
+    scene_of = torch.as_tensor(np.asarray(object_scene), dtype=torch.long)
+    scenes = scene_points[scene_of]
+    objects = object_points
+    n_scene, n_object = manifold.dist0(scenes), manifold.dist0(objects)
+    d = manifold.dist(scenes, objects)
+    angle = manifold.cone_angle(scenes, objects)
+    out = dict(
+        distance=d,
+        norm_gap_corrected=d - (n_object - n_scene).abs(),
+        exterior_angle=angle,
+        cone_violation=angle - manifold.cone_half_aperture(scenes, cone_k),
+        direction=_cos_dist(scenes, objects),
+        object_norm=-n_object)
+    unit = F.normalize(objects, dim=-1)
+    sim = unit @ unit.T
+    same_scene = scene_of[:, None] == scene_of[None, :]
+    others = same_scene.clone()
+    others.fill_diagonal_(False)
+    count = others.sum(1)
+    context = ((1 - sim) * others).sum(1) / count.clamp_min(1)
+    out['context'] = torch.where(count > 0, context,
+                                 torch.full_like(context, float('nan')))
+    # the usual company: nearest objects of other scenes
+    sim = sim.masked_fill(same_scene, float('-inf'))
+    k = min(company_k, int((~same_scene).sum(1).min()) if len(sim) else 0)
+    if k > 0:
+        nearest = sim.topk(k, dim=1).indices
+        unit_scenes = F.normalize(scene_points, dim=-1)
+        for name, scene_dist in (
+                ('company', 1 - unit_scenes @ unit_scenes.T),
+                ('company_distance',
+                 manifold.pairwise_dist(scene_points, scene_points))):
+            out[name] = scene_dist[scene_of[:, None],
+                                   scene_of[nearest]].mean(1)
+    else:
+        out['company'] = torch.full_like(d, float('nan'))
+        out['company_distance'] = out['company']
+    return {name: out[name].double().cpu().numpy() for name in OOC_SCORES}
