@@ -1,20 +1,28 @@
 # hclmm: `make test` and `make demo` set up their environment themselves.
+# `make demo` (and `make bench`) need only the pretraining stack: mmcv without
+# its C++ ops (built in seconds), no mmdet/mmseg (tools/setup_env.sh
+# --minimal). `make test` and `make setup` bring in the full stack in the
+# same venv (mmcv built with its ops, about 20 minutes the first time; mmdet,
+# mmseg, test tools). Both mmcv wheels are cached in ~/.cache/hclmm/wheels.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: setup test demo clean-demo bench
+.PHONY: setup setup-minimal test demo clean-demo bench
 
 setup:
-	bash tools/setup_env.sh $(VENV)
+	bash tools/setup_env.sh --full $(VENV)
+
+setup-minimal:
+	bash tools/setup_env.sh --minimal $(VENV)
 
 test: setup
 	$(PY) -m pytest tests -q -ra --timeout=900 $(PYTEST_ARGS)
 
-demo: setup
+demo: setup-minimal
 	PYTHON=$(abspath $(PY)) bash tools/run_demo.sh
 
-bench: setup
+bench: setup-minimal
 	$(PY) benchmarks/bench_pairwise_dist.py
 	$(PY) benchmarks/bench_train_step.py
 	$(PY) benchmarks/bench_data_pipeline.py

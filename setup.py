@@ -36,8 +36,11 @@ setup(
     install_requires=parse_requirements('requirements/runtime.txt'),
     extras_require={
         'tests': parse_requirements('requirements/tests.txt'),
-        'mim': parse_requirements('requirements/mminstall.txt'),
+        'mim': parse_requirements('requirements/mminstall.txt') +
+        parse_requirements('requirements/transfer.txt'),
+        'transfer': parse_requirements('requirements/transfer.txt'),
         'all': parse_requirements('requirements/mminstall.txt') +
+        parse_requirements('requirements/transfer.txt') +
         parse_requirements('requirements/tests.txt'),
     },
     license='Apache License 2.0',

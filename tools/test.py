@@ -9,7 +9,8 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from hclmm.utils import register_all_modules, setup_cpu_distributed
-from hclmm.utils.config_overrides import apply_dataloader_rules
+from hclmm.utils.config_overrides import (apply_dataloader_rules,
+                                          follow_training_data)
 
 
 def parse_args(argv=None):
@@ -62,6 +63,7 @@ def build_config(args):
     if cfg.get('test_dataloader') is None:
         raise SystemExit(f'{args.config} has no test_dataloader to evaluate')
     apply_dataloader_rules(cfg)
+    follow_training_data(cfg)
     return cfg
 
 

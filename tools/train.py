@@ -17,6 +17,7 @@ from hclmm.utils import register_all_modules, setup_cpu_distributed
 from hclmm.utils.config_overrides import (ScheduleBudgetError,
                                           apply_dataloader_rules,
                                           follow_training_budget,
+                                          follow_training_data,
                                           snapshot_for_budget)
 
 
@@ -151,6 +152,9 @@ def merge_args(cfg, args, notes=None):
         set_default_dataloader_cfg(field)
     # no persistent workers (or prefetching) without worker processes
     apply_dataloader_rules(cfg)
+    # evaluation without a data_root reads the (possibly retargeted)
+    # training data's
+    follow_training_data(cfg)
 
     try:
         lines = follow_training_budget(cfg, file_budget)

@@ -7,6 +7,10 @@ merged:
 * :func:`apply_dataloader_rules`: a dataloader without worker processes
   (``num_workers=0``) cannot keep workers alive (``persistent_workers``) or
   prefetch (``prefetch_factor``); torch refuses both.
+* :func:`follow_training_data`: a val/test dataset whose ``data_root`` is
+  None reads the training set's ``data_root``, so retargeting the training
+  data (``--cfg-options train_dataloader.dataset.data_root=...``) moves the
+  evaluation with it.
 * :func:`follow_training_budget`: when ``train_cfg.max_epochs`` (or
   ``max_iters``) differs from the config file, the parameter schedulers that
   ended at the file's budget are moved to end at the new one.
@@ -16,7 +20,7 @@ from typing import Any, Iterator, List, Optional, Tuple
 
 __all__ = [
     'ScheduleBudgetError', 'apply_dataloader_rules', 'follow_training_budget',
-    'snapshot_for_budget'
+    'follow_training_data', 'snapshot_for_budget'
 ]
 
 DATALOADER_FIELDS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
@@ -68,6 +72,33 @@ def apply_dataloader_rules(cfg) -> List[str]:
         if loader.get('prefetch_factor', None) is not None:
             loader['prefetch_factor'] = None
             changed.append(f'{name}.prefetch_factor')
+    return changed
+
+
+def follow_training_data(cfg) -> List[str]:
+    """Give val/test datasets without a ``data_root`` the training set's.
+
+    Args:
+        cfg (mmengine.Config): The merged config, changed in place.
+
+    Returns:
+        list[str]: The keys that were set, e.g.
+        ``['val_dataloader.dataset.data_root']``.
+    """
+    train = cfg.get('train_dataloader', None)
+    root = None
+    if isinstance(train, dict) and isinstance(train.get('dataset'), dict):
+        root = train['dataset'].get('data_root', None)
+    changed = []
+    for field in ('val_dataloader', 'test_dataloader'):
+        loader = cfg.get(field, None)
+        if root is None or not isinstance(loader, dict) or \
+                not isinstance(loader.get('dataset'), dict):
+            continue
+        if 'data_root' in loader['dataset'] and \
+                loader['dataset']['data_root'] is None:
+            loader['dataset']['data_root'] = root
+            changed.append(f'{field}.dataset.data_root')
     return changed
 
 

@@ -34,6 +34,36 @@ pretrain_options() {
   done
 }
 
+# require_mmcv_ops LIB: mmdet and mmseg need mmcv's compiled ops, which the
+# minimal setup of `make demo` (tools/setup_env.sh --minimal: mmcv-lite)
+# leaves out. Stops with the command that brings in the full stack. Looks
+# at the files only (importing mmcv is slow).
+require_mmcv_ops() {
+  "$PYTHON" - "$1" <<'PY' || exit 1
+import glob
+import importlib.util
+import os.path as osp
+import sys
+
+lib = sys.argv[1]
+spec = importlib.util.find_spec('mmcv')
+folder = (list(spec.submodule_search_locations)[0]
+          if spec is not None and spec.submodule_search_locations else None)
+if folder is None:
+    what = 'not installed'
+elif not (glob.glob(osp.join(folder, '_ext*.so')) +
+          glob.glob(osp.join(folder, '_ext*.pyd'))):
+    what = ('installed without its compiled ops (mmcv-lite, the minimal '
+            'setup of `make demo`)')
+else:
+    sys.exit(0)
+sys.exit(f'ERROR: {lib} needs mmcv with its C++ ops, but mmcv is {what} in '
+         f'{sys.executable}. Bring in the full stack first: make setup (or '
+         'bash tools/setup_env.sh --full; about 20 minutes the first time, '
+         'the wheel is cached afterwards)')
+PY
+}
+
 # default_work_dir BENCHMARK CONFIG
 default_work_dir() {
   local name

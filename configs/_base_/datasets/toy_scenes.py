@@ -66,11 +66,13 @@ zero_shot_pipeline = [
         meta_keys=('sample_idx', 'scene_index', 'is_scene', 'object_label',
                    'out_of_context', 'img_id')),
 ]
+# data_root None: tools/train.py and tools/test.py use the training set's,
+# so `--cfg-options train_dataloader.dataset.data_root=...` moves both.
 val_dataloader = dict(
     num_workers=0,
     persistent_workers=False,
     dataset=dict(
-        data_root=data_root,
+        data_root=None,
         ann_file='annotations/val.json',
         data_prefix=dict(img='images/val/'),
         min_box_size=1,

@@ -77,3 +77,8 @@ default_hooks = dict(
         type='CheckpointHook', by_epoch=False, interval=3, max_keep_ckpts=-1))
 log_processor = dict(by_epoch=False, window_size=1)
 randomness = dict(seed=0, deterministic=True)
+
+# no zero-shot evaluation at the end: these runs test training itself
+val_dataloader = None
+val_evaluator = None
+val_cfg = None

@@ -7,6 +7,7 @@
 set -eo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
 [ $# -ge 3 ] || die "usage: $0 CONFIG PRETRAIN GPUS [PY_ARGS]"
+require_mmcv_ops mmdet
 CFG=$1
 PRETRAIN=$2
 GPUS=$3

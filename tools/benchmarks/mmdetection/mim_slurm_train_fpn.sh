@@ -5,6 +5,7 @@
 set -eo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
 [ $# -ge 3 ] || die "usage: $0 PARTITION CONFIG PRETRAIN [PY_ARGS]"
+require_mmcv_ops mmdet
 PARTITION=$1
 CFG=$2
 PRETRAIN=$3

@@ -1,0 +1,120 @@
+# The toy HCL recipe (configs/hcl/hcl-mocov2_resnet18_toy-scenes.py: the
+# same model, head, optimizer and hooks) retargeted to the real-photo test
+# fixture (tests/fixtures/real_photos.py): 32 px views, batch 4, 10
+# iterations, every iteration logged. The fixture's root is given on the
+# command line: --cfg-options train_dataloader.dataset.data_root=ROOT
+# (the hooks' loaders use the same root, data_root=None).
+_base_ = ['../../../configs/hcl/hcl-mocov2_resnet18_toy-scenes.py']
+
+ann_file = 'annotations/train.json'
+data_prefix = dict(img='images/')
+
+object_view_pipeline = [
+    dict(
+        type='RandomResizedCrop',
+        scale=32,
+        crop_ratio_range=(0.3, 1.),
+        backend='pillow'),
+    {{_base_.color_jitter}},
+    dict(
+        type='RandomGrayscale',
+        prob=0.2,
+        keep_channels=True,
+        channel_weights=(0.114, 0.587, 0.2989)),
+    dict(type='RandomFlip', prob=0.5),
+]
+scene_view_pipeline = [
+    dict(type='Resize', scale=(32, 32), backend='pillow'),
+    {{_base_.color_jitter}},
+    dict(type='RandomFlip', prob=0.5),
+]
+train_pipeline = [
+    dict(type='LoadSceneImage', on_error='raise'),
+    dict(
+        type='SceneObjectViews',
+        object_view_pipeline=object_view_pipeline,
+        scene_view_pipeline=scene_view_pipeline,
+        num_object_views=2,
+        with_hyperbolic_views=True,
+        min_scene_boxes=2,
+        max_scene_boxes=5,
+        jitter_area=24 * 24,
+        on_error='raise'),
+    dict(
+        type='PackInputs',
+        meta_keys=('img_id', 'img_path', 'object_label', 'num_objects',
+                   'num_instances')),
+]
+# InfiniteSampler: 7 images make one batch of 4 per pass, and mmengine's
+# IterBasedTrainLoop sleeps 2 s at every pass ("epoch") of a finite sampler
+train_dataloader = dict(
+    batch_size=4,
+    num_workers=0,
+    persistent_workers=False,
+    drop_last=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        ann_file=ann_file, data_prefix=data_prefix, pipeline=train_pipeline))
+
+max_iters = 10
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=2),
+    dict(type='CosineAnnealingLR', T_max=max_iters - 2, by_epoch=False,
+         begin=2, end=max_iters),
+]
+train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters)
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=1),
+    checkpoint=dict(
+        type='CheckpointHook', by_epoch=False, interval=max_iters,
+        max_keep_ckpts=1))
+log_processor = dict(by_epoch=False, window_size=1)
+
+# the recipe's monitoring hooks, on the photographs: kNN of the object crops
+# (leave-one-out) and the scene/object norms, both after the last iteration
+custom_hooks = [
+    dict(type='HyperbolicSaturationHook'),
+    dict(
+        type='ObjectKNNHook',
+        interval=max_iters,
+        by_epoch=False,
+        dataloader=dict(
+            batch_size=64,
+            num_workers=0,
+            dataset=dict(
+                type='ObjectCropDataset',
+                data_root=None,
+                ann_file=ann_file,
+                data_prefix=data_prefix,
+                min_box_size=12,
+                pipeline=[
+                    dict(type='LoadSceneImage'),
+                    dict(type='CropObjectBox'),
+                    dict(type='Resize', scale=(32, 32), backend='pillow'),
+                    dict(type='PackInputs'),
+                ]))),
+    dict(
+        type='NormStatsHook',
+        interval=max_iters,
+        dataloader=dict(
+            batch_size=8,
+            num_workers=0,
+            dataset=dict(
+                type='SceneObjectCocoDataset',
+                data_root=None,
+                ann_file=ann_file,
+                data_prefix=data_prefix,
+                min_box_size=12,
+                pipeline=train_pipeline))),
+]
+# no val/test loop: a val loop of the recipe would read its own toy val
+# split; the hooks above evaluate on the photographs instead
+val_dataloader = None
+val_evaluator = None
+val_cfg = None
+test_dataloader = None
+test_evaluator = None
+test_cfg = None
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(
+    type='UniversalVisualizer', vis_backends=vis_backends, name='visualizer')
