@@ -113,8 +113,11 @@ def test_ooc_scores_hand_computed():
     # context: o0 and o1 are each other's only company; o2 is alone
     np.testing.assert_allclose(got['context'][:2], [1 - cos_01] * 2)
     assert np.isnan(got['context'][2])
-    # company: the only other scene, at |s0 - s1|
-    np.testing.assert_allclose(got['company'], [math.hypot(0.2, 1.0)] * 3)
+    # company: the only other scene, 1 - cos(s0, s1) apart (geodesic
+    # distance |s0 - s1| for company_distance)
+    np.testing.assert_allclose(got['company'], [1 - 1.2 / n_s1] * 3)
+    np.testing.assert_allclose(got['company_distance'],
+                               [math.hypot(0.2, 1.0)] * 3)
     # Euclidean cones: angle between s and o - s, aperture arcsin(k/|s|)
     angles = [0.0, math.atan2(0.5, 1.2),
               math.acos((1.2 * -1.2 + 1.0) / (n_s1 * d2))]

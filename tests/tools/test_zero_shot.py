@@ -19,9 +19,12 @@ HCL_CONFIG = ROOT / 'configs' / 'hcl' / 'hcl-mocov2_resnet18_toy-scenes.py'
 BASELINE_CONFIG = ROOT / 'configs' / 'hcl' / 'mocov2_resnet18_toy-scenes.py'
 KEYS = {
     'scene_object_norm_auroc', 'label_count_spearman', 'retrieval_map',
-    'retrieval_recall_at_1', 'ooc_auroc', 'object_knn_top1', 'num_scenes',
-    'num_objects'
+    'retrieval_recall_at_1', 'retrieval_class_map',
+    'retrieval_class_recall_at_1', 'ooc_auroc', 'ooc_score',
+    'ooc_auroc_by_score', 'object_knn_top1', 'num_scenes', 'num_objects'
 }
+NON_RATES = {'num_scenes', 'num_objects', 'label_count_spearman', 'ooc_score',
+             'ooc_auroc_by_score'}
 PLOTS = ('norm_hist.png', 'poincare_disk.png', 'retrieval_examples.png')
 
 
@@ -129,8 +132,10 @@ def test_report_plumbing_with_a_stand_in(toy, tmp_path):
     assert report['num_scenes'] == 8
     assert report['num_objects'] == len(anns)
     assert sum(a['out_of_context'] for a in anns) > 0
-    for key in KEYS - {'num_scenes', 'num_objects', 'label_count_spearman'}:
+    for key in KEYS - NON_RATES:
         assert 0.0 <= report[key] <= 1.0, key
+    assert report['ooc_score'] == 'company'
+    assert report['ooc_auroc'] == report['ooc_auroc_by_score']['company']
     # Colour statistics of a correctly cut box identify most toy classes;
     # misplaced crops would show background and fail this.
     assert report['object_knn_top1'] >= 0.6
@@ -142,15 +147,17 @@ def test_report_plumbing_with_a_stand_in(toy, tmp_path):
         ColourStandIn(),
         tool.SceneObjectCrops(data, str(toy / 'images' / 'val'), 32),
         progress=False)
-    assert report == pytest.approx(
-        zero_shot_metrics(
-            emb['scene_points'],
-            emb['object_points'],
-            data['object_scene'],
-            data['object_label'],
-            'poincare',
-            1.0,
-            object_ooc=data['object_ooc']))
+    want = zero_shot_metrics(
+        emb['scene_points'],
+        emb['object_points'],
+        data['object_scene'],
+        data['object_label'],
+        'poincare',
+        1.0,
+        object_ooc=data['object_ooc'])
+    assert report.pop('ooc_auroc_by_score') == pytest.approx(
+        want.pop('ooc_auroc_by_score'))
+    assert report == pytest.approx(want)
 
 
 def test_report_matches_the_embeddings(toy):
