@@ -6,7 +6,10 @@ magnitude ``c`` as a float or a one-element tensor (learnable curvature
 keeps its gradient), work on the last dim, and run in float32 (float64 is
 kept) with autocast disabled.
 
-Distances use the arcosh form
+``expmap0``, ``logmap0`` and ``mobius_add`` are geoopt's functions run in
+float32; the rest (the matrix-product pairwise distance, the stable
+``arcosh(1 + w)`` distances, the entailment cones) has no geoopt
+counterpart. Distances use the arcosh form
 
 .. math::
 
@@ -19,6 +22,7 @@ equal to geoopt's ``(2/sqrt c) artanh(sqrt c |(-x) (+)_c y|)``, with
 """
 from typing import Union
 
+import geoopt.manifolds.stereographic.math as _gsm
 import torch
 
 from ._numerics import (ANGLE_EPS, MIN_NORM, arcosh1p, as_curvature,
@@ -36,9 +40,6 @@ CurvatureLike = Union[float, torch.Tensor]
 #: flooring them keeps distances finite. Points projected with
 #: ``eps >= 1e-6`` are never affected.
 MIN_CONFORMAL = 1e-6
-#: Largest value of ``sqrt(c)|x|`` fed to artanh in :func:`logmap0`: points
-#: on or beyond the boundary are treated as lying just inside it.
-MAX_ARTANH = 1 - 1e-7
 
 
 def _conformal(sq_norm: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
@@ -57,9 +58,13 @@ def _dist(w: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
 def expmap0(u: torch.Tensor, c: CurvatureLike) -> torch.Tensor:
     r"""Exponential map at the origin: tangent vector -> point in the ball.
 
-    :math:`\exp_0(u) = \tanh(\sqrt c |u|)\, u / (\sqrt c |u|)`. For very
-    long ``u`` the result rounds onto the boundary; follow with
-    :func:`project` (and bound ``|u|`` first with :func:`clip_features`).
+    :math:`\exp_0(u) = \tanh(\sqrt c |u|)\, u / (\sqrt c |u|)`, computed by
+    geoopt (``geoopt.manifolds.stereographic.math.expmap0`` with ``k = -c``;
+    equal to the formula in float64 and finite with finite gradients at
+    norms 0, 1e-8 and 1e4, see ``tests/geometry``), in float32 under
+    autocast. For very long ``u`` the result rounds onto the boundary;
+    follow with :func:`project` (and bound ``|u|`` first with
+    :func:`clip_features`).
 
     Args:
         u (Tensor): Tangent vectors at the origin, shape (..., D).
@@ -68,18 +73,15 @@ def expmap0(u: torch.Tensor, c: CurvatureLike) -> torch.Tensor:
     Returns:
         Tensor: Points, shape (..., D).
     """
-    c = as_curvature(c, u)
-    # |u| floored at MIN_NORM: tanh(a)/a -> 1 as a -> 0, so a zero vector
-    # maps to the origin with a finite gradient.
-    scaled = c.sqrt() * safe_norm(u)
-    return torch.tanh(scaled) / scaled * u
+    return _gsm.expmap0(u, k=-as_curvature(c, u))
 
 
 @float32_math
 def logmap0(x: torch.Tensor, c: CurvatureLike) -> torch.Tensor:
     r"""Logarithmic map at the origin, the inverse of :func:`expmap0`.
 
-    :math:`\log_0(x) = \mathrm{artanh}(\sqrt c |x|)\, x / (\sqrt c |x|)`.
+    :math:`\log_0(x) = \mathrm{artanh}(\sqrt c |x|)\, x / (\sqrt c |x|)`,
+    by geoopt (``logmap0`` with ``k = -c``), in float32 under autocast.
 
     Args:
         x (Tensor): Points in the ball, shape (..., D).
@@ -88,10 +90,7 @@ def logmap0(x: torch.Tensor, c: CurvatureLike) -> torch.Tensor:
     Returns:
         Tensor: Tangent vectors at the origin, shape (..., D).
     """
-    c = as_curvature(c, x)
-    scaled = c.sqrt() * safe_norm(x)
-    # artanh(1) is infinite: clamp at MAX_ARTANH (see its comment).
-    return torch.atanh(scaled.clamp_max(MAX_ARTANH)) / scaled * x
+    return _gsm.logmap0(x, k=-as_curvature(c, x))
 
 
 @float32_math
@@ -145,7 +144,8 @@ def clip_features(u: torch.Tensor, r: float) -> torch.Tensor:
 @float32_math
 def mobius_add(x: torch.Tensor, y: torch.Tensor,
                c: CurvatureLike) -> torch.Tensor:
-    r"""Mobius addition :math:`x \oplus_c y` in the ball of curvature ``-c``.
+    r"""Mobius addition :math:`x \oplus_c y` in the ball of curvature ``-c``,
+    by geoopt (``mobius_add`` with ``k = -c``), in float32 under autocast.
 
     .. math::
 
@@ -160,15 +160,7 @@ def mobius_add(x: torch.Tensor, y: torch.Tensor,
     Returns:
         Tensor: Points, broadcast shape.
     """
-    c = as_curvature(c, x)
-    xy = (x * y).sum(-1, keepdim=True)
-    x2 = x.pow(2).sum(-1, keepdim=True)
-    y2 = y.pow(2).sum(-1, keepdim=True)
-    num = (1 + 2 * c * xy + c * y2) * x + (1 - c * x2) * y
-    # The denominator is >= (1 - c|x||y|)^2 > 0 inside the ball; it can
-    # vanish only for inputs outside it. Floor as geoopt does.
-    den = (1 + 2 * c * xy + c.pow(2) * x2 * y2).clamp_min(MIN_NORM)
-    return num / den
+    return _gsm.mobius_add(x, y.to(x.dtype), k=-as_curvature(c, x))
 
 
 @float32_math

@@ -202,3 +202,21 @@ def test_learnable_curvature_gets_a_gradient():
     x = ball.to_manifold(torch.randn(4, 3))
     ball.dist0(x).sum().backward()
     assert ball.curvature.log_c.grad is not None
+
+
+@pytest.mark.parametrize('cls', [PoincareBall, Lorentz])
+def test_cone_and_map_gradients_match_finite_differences(cls):
+    """Gradients of the maps, distances and cone functions in float64."""
+    space = cls(C)
+    g = torch.Generator().manual_seed(11)
+    x = _pts(space, 3, seed=12).clone().requires_grad_()
+    y = _pts(space, 3, seed=13, scale=1.5).clone().requires_grad_()
+    u = torch.randn(3, 4, dtype=torch.float64, generator=g,
+                    requires_grad=True)
+    assert torch.autograd.gradcheck(lambda a: space.expmap0(a), (u, ))
+    assert torch.autograd.gradcheck(lambda a: space.dist0(a), (x, ))
+    assert torch.autograd.gradcheck(lambda a, b: space.dist(a, b), (x, y))
+    assert torch.autograd.gradcheck(
+        lambda a: space.cone_half_aperture(a, 0.3), (x, ))
+    assert torch.autograd.gradcheck(lambda a, b: space.cone_angle(a, b),
+                                    (x, y))
