@@ -1,0 +1,61 @@
+"""The second scene set: valid COCO files, nested boxes, out-of-context
+objects only in val, deterministic output."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+from PIL import Image
+
+from hclmm_test_utils import REPO
+
+TOOL = f'{REPO}/tools/dataset_converters/make_patch_scenes.py'
+
+
+def _make(out, seed=0):
+    subprocess.run([sys.executable, TOOL, '--out', str(out), '--num-train',
+                    '12', '--num-val', '12', '--seed', str(seed)],
+                   check=True, capture_output=True, timeout=120)
+    return {s: json.loads((out / 'annotations' / f'{s}.json').read_text())
+            for s in ('train', 'val')}
+
+
+def _nested(a, b):
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    return bx >= ax and by >= ay and bx + bw <= ax + aw and by + bh <= ay + ah
+
+
+def test_files_boxes_nesting_and_ooc(tmp_path):
+    data = _make(tmp_path / 'a')
+    for split, coco in data.items():
+        ids = {im['id'] for im in coco['images']}
+        assert len(ids) == 12
+        for ann in coco['annotations']:
+            assert ann['image_id'] in ids
+            x, y, w, h = ann['bbox']
+            assert w > 0 and h > 0 and x >= 0 and y >= 0
+            assert x + w <= 128 and y + h <= 128
+        for im in coco['images']:
+            img = Image.open(tmp_path / 'a' / 'images' / split /
+                             im['file_name'])
+            assert img.size == (128, 128) and img.mode == 'RGB'
+    assert sum(a['out_of_context'] for a in data['train']['annotations']) == 0
+    assert sum(a['out_of_context'] for a in data['val']['annotations']) > 0
+    # some scenes hold a container with objects nested inside its box
+    nested = 0
+    for coco in data.values():
+        by_image = {}
+        for a in coco['annotations']:
+            by_image.setdefault(a['image_id'], []).append(a['bbox'])
+        for boxes in by_image.values():
+            nested += sum(_nested(a, b) for a in boxes for b in boxes
+                          if a is not b)
+    assert nested > 0
+    # deterministic for a seed
+    again = _make(tmp_path / 'b')
+    assert again == data
+    first = data['val']['images'][0]['file_name']
+    np.testing.assert_array_equal(
+        np.asarray(Image.open(tmp_path / 'a/images/val' / first)),
+        np.asarray(Image.open(tmp_path / 'b/images/val' / first)))
