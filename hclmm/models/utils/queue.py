@@ -44,6 +44,10 @@ class KeyQueue(nn.Module):
         self.register_buffer('keys', torch.zeros(self.length, self.dim))
         self.register_buffer('ptr', torch.zeros(1, dtype=torch.long))
         self.register_buffer('count', torch.zeros(1, dtype=torch.long))
+        # Python mirror of ``count`` so that reading the filled part needs
+        # no device synchronisation on the training path; None after a state
+        # dict was loaded (re-read once from the buffer).
+        self._count = 0
 
     @torch.no_grad()
     def fill_(self, keys: torch.Tensor) -> None:
@@ -54,6 +58,7 @@ class KeyQueue(nn.Module):
         self.keys.copy_(keys)
         self.ptr.zero_()
         self.count.fill_(self.length)
+        self._count = self.length
 
     @torch.no_grad()
     def push(self, keys: torch.Tensor) -> None:
@@ -73,13 +78,21 @@ class KeyQueue(nn.Module):
             self.keys[idx] = keys
             self.ptr.add_(n).remainder_(self.length)
         self.count.add_(n).clamp_(max=self.length)
+        if self._count is not None:
+            self._count = min(self._count + n, self.length)
 
     def filled(self) -> torch.Tensor:
         """The filled entries (all of them once the queue is full), without
         gradient."""
-        n = int(self.count)
+        if self._count is None:
+            self._count = int(self.count)
+        n = self._count
         keys = self.keys if n == self.length else self.keys[:n]
         return keys.detach()
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        super()._load_from_state_dict(*args, **kwargs)
+        self._count = None
 
     def extra_repr(self) -> str:
         return f'length={self.length}, dim={self.dim}'

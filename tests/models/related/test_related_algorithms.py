@@ -267,3 +267,19 @@ def test_dcl_heads_train_in_mmpretrain_simclr_and_moco(sigma):
         for _ in range(2):
             assert torch.isfinite(model.train_step(batch(), wrapper)['loss'])
     assert int(moco.queue_ptr) == 8
+
+
+def test_key_queue_reads_its_fill_level_without_the_buffer():
+    """The filled part comes from a Python mirror of ``count`` (no device
+    sync per step); after loading a state dict it is read back once."""
+    from hclmm.models.utils import KeyQueue
+    q = KeyQueue(5, 2)
+    q.push(torch.ones(3, 2))
+    assert q.filled().shape == (3, 2)
+    q.count.fill_(1)  # the buffer is not read while the mirror is valid
+    assert q.filled().shape == (3, 2)
+    q.load_state_dict(dict(keys=torch.zeros(5, 2), ptr=torch.tensor([4]),
+                           count=torch.tensor([4])))
+    assert q.filled().shape == (4, 2)
+    q.push(torch.ones(3, 2))
+    assert q.filled().shape == (5, 2) and int(q.count) == 5
