@@ -66,13 +66,20 @@ def test_config_builds_model_and_pipeline(path):
         assert head.manifold.name == manifold
     # the data pipeline, minus image loading, turns a sample into 4 views
     pipeline_cfg = cfg.train_dataloader.dataset.pipeline
-    assert pipeline_cfg[0]['type'] == 'LoadSceneImage'
+    gpu_views = path.endswith('_gpu-views.py')
+    assert pipeline_cfg[0]['type'] == \
+        ('LoadSceneImageBytes' if gpu_views else 'LoadSceneImage')
     pipeline = Compose([TRANSFORMS.build(t) for t in pipeline_cfg[1:]])
     out = pipeline(_sample())
-    views = out['inputs']
     size = 64 if 'toy' in path else 224
-    assert len(views) == 4
-    assert all(tuple(v.shape) == (3, size, size) for v in views)
+    if gpu_views:  # the views are made by the data preprocessor
+        assert out['data_samples'].view_sizes.tolist() == [[size, size]] * 4
+        assert type(model.data_preprocessor).__name__ == \
+            'SceneObjectViewPreprocessor'
+    else:
+        views = out['inputs']
+        assert len(views) == 4
+        assert all(tuple(v.shape) == (3, size, size) for v in views)
     # and the head's feature size matches what the model projects
     if is_hcl:
         model.eval()

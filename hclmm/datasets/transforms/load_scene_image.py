@@ -168,8 +168,13 @@ class LoadSceneImage(BaseTransform):
             level=logging.WARNING)
         return None
 
-    def transform(self, results: dict) -> Optional[dict]:
-        """Load ``results['img_path']``."""
+    def read_bytes(self, results: dict) -> Optional[bytes]:
+        """Read and check the file content of ``results['img_path']``.
+
+        Returns:
+            bytes | None: The content; None when the image was skipped
+            (``on_error='skip'``).
+        """
         if 'img_path' not in results:
             raise KeyError('LoadSceneImage: the data info has no "img_path" '
                            f'({self.describe_record(results)})')
@@ -186,6 +191,27 @@ class LoadSceneImage(BaseTransform):
             problem = check_image_bytes(data)
             if problem is not None:
                 return self._fail(results, 'truncated', problem)
+        return data
+
+    def size_fits(self, results: dict, w: int, h: int) -> bool:
+        """Compare a displayed image size with the annotation's.
+
+        Returns:
+            bool: True when the size fits (or is not checked); False when
+            the image was skipped (``on_error='skip'``).
+        """
+        if self.check_size and 'width' in results and 'height' in results:
+            aw, ah = results['width'], results['height']
+            if abs(aw - w) > 1 or abs(ah - h) > 1:
+                self._fail(
+                    results, 'size_mismatch',
+                    f'the annotation gives {aw:g}x{ah:g} (width x height) '
+                    f'but the image is {w}x{h}')
+                return False
+        return True
+
+    def decode(self, results: dict, data: bytes) -> Optional[dict]:
+        """Decode ``data`` into ``results['img']`` (displayed frame)."""
         # decode the stored pixels, then turn them as the EXIF tag says
         orientation, flag = 1, self.color_type
         if not (isinstance(flag, str)
@@ -206,19 +232,21 @@ class LoadSceneImage(BaseTransform):
                               'the decoder returned no image')
         img = apply_exif_orientation(img, orientation)
         h, w = img.shape[:2]
-        if self.check_size and 'width' in results and 'height' in results:
-            aw, ah = results['width'], results['height']
-            if abs(aw - w) > 1 or abs(ah - h) > 1:
-                return self._fail(
-                    results, 'size_mismatch',
-                    f'the annotation gives {aw:g}x{ah:g} (width x height) '
-                    f'but the image is {w}x{h}')
+        if not self.size_fits(results, w, h):
+            return None
         if self.to_float32:
             img = img.astype(np.float32)
         results['img'] = img
         results['img_shape'] = (h, w)
         results['ori_shape'] = (h, w)
         return results
+
+    def transform(self, results: dict) -> Optional[dict]:
+        """Load ``results['img_path']``."""
+        data = self.read_bytes(results)
+        if data is None:
+            return None
+        return self.decode(results, data)
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(on_error={self.on_error!r}, '

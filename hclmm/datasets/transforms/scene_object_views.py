@@ -195,9 +195,15 @@ class SceneObjectViews(BaseTransform):
             scene_window=to_pixel_window(hull, img_w, img_h),
             scene_indices=scene_idx)
 
-    def transform(self, results: dict) -> Optional[dict]:
-        img = results['img']
-        img_h, img_w = img.shape[:2]
+    def usable_boxes(self, results: dict, img_w: int, img_h: int):
+        """The boxes of ``instances`` clipped to the image, empty ones left
+        out.
+
+        Returns:
+            tuple | None: ``(boxes, index)``: ``(N, 4)`` float64 boxes and
+            their indices in ``instances``; None when the sample was
+            skipped (``on_error='skip'``).
+        """
         instances = results.get('instances') or []
         if not instances:
             return self._fail(results, 'no object boxes in the sample')
@@ -214,7 +220,30 @@ class SceneObjectViews(BaseTransform):
                     f'the {img_w}x{img_h} image')
             index = np.flatnonzero(valid)
             boxes = boxes[index]
+        return boxes, index
 
+    @staticmethod
+    def write_sample_fields(results: dict, s: dict, boxes: np.ndarray,
+                            index: np.ndarray) -> None:
+        """Store the sampled windows and counts (the added keys)."""
+        obj = s['object_index']
+        results['object_bbox'] = np.array(s['object_window'], np.float32)
+        results['object_gt_bbox'] = boxes[obj].astype(np.float32)
+        results['scene_bbox'] = np.array(s['scene_window'], np.float32)
+        results['object_label'] = int(
+            results['instances'][index[obj]]['bbox_label'])
+        results['object_index'] = int(index[obj])
+        results['num_objects'] = len(s['scene_indices'])
+        results['num_instances'] = len(boxes)
+        results['scene_is_object'] = s['scene_window'] == s['object_box']
+
+    def transform(self, results: dict) -> Optional[dict]:
+        img = results['img']
+        img_h, img_w = img.shape[:2]
+        usable = self.usable_boxes(results, img_w, img_h)
+        if usable is None:
+            return None
+        boxes, index = usable
         s = self.sample_boxes(boxes, img_w, img_h)
         ox1, oy1, ox2, oy2 = s['object_window']
         sx1, sy1, sx2, sy2 = s['scene_window']
@@ -232,17 +261,8 @@ class SceneObjectViews(BaseTransform):
             else:
                 hyp_obj_crop = obj_crop
             views.append(self._view(self.scene_pipeline, hyp_obj_crop))
-
-        obj = s['object_index']
         results['img'] = views
-        results['object_bbox'] = np.array(s['object_window'], np.float32)
-        results['object_gt_bbox'] = boxes[obj].astype(np.float32)
-        results['scene_bbox'] = np.array(s['scene_window'], np.float32)
-        results['object_label'] = int(instances[index[obj]]['bbox_label'])
-        results['object_index'] = int(index[obj])
-        results['num_objects'] = len(s['scene_indices'])
-        results['num_instances'] = len(boxes)
-        results['scene_is_object'] = s['scene_window'] == s['object_box']
+        self.write_sample_fields(results, s, boxes, index)
         return results
 
     def __repr__(self) -> str:

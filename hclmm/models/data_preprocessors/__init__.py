@@ -1,0 +1,3 @@
+from .scene_object_view_preprocessor import SceneObjectViewPreprocessor
+
+__all__ = ['SceneObjectViewPreprocessor']
