@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as nn
+from mmengine.model import BaseModel
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / 'tools' / 'analysis_tools' / 'zero_shot.py'
@@ -58,49 +59,136 @@ def _val(toy):
         return json.load(f)
 
 
-class ColourStandIn(nn.Module):
-    """Stand-in with the zero-shot interface: colour statistics of a crop
-    mapped into the Poincare ball (c = 1). Only for the plumbing tests."""
+def _colour_points(inputs):
+    """Colour statistics of normalised crops mapped into the Poincare ball
+    (c = 1)."""
+    from hclmm.geometry import PoincareBall
+    u = torch.cat([inputs.mean((2, 3)), inputs.std((2, 3))], 1)
+    return PoincareBall(1.0).expmap0(0.5 * u)
+
+
+def _preprocessor():
+    from mmpretrain.models.utils import SelfSupDataPreprocessor
+    return SelfSupDataPreprocessor(
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        to_rgb=True)
+
+
+class ColourStandIn(BaseModel):
+    """Stand-in with the predict mode of the HCL algorithms: colour
+    statistics of a crop in the Poincare ball. Only for the plumbing
+    tests."""
 
     def __init__(self):
-        super().__init__()
-        from mmpretrain.models.utils import SelfSupDataPreprocessor
-        self.data_preprocessor = SelfSupDataPreprocessor(
-            mean=[123.675, 116.28, 103.53],
-            std=[58.395, 57.12, 57.375],
-            to_rgb=True)
+        super().__init__(data_preprocessor=_preprocessor())
 
-    def embed_for_zero_shot(self, inputs):
-        from hclmm.geometry import PoincareBall
-        u = torch.cat([inputs.mean((2, 3)), inputs.std((2, 3))], 1)
-        ball = PoincareBall(1.0)
-        return dict(points=ball.expmap0(0.5 * u), manifold=ball)
+    def forward(self, inputs, data_samples=None, mode='tensor'):
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        return _colour_points(inputs)
+
+    def predict(self, inputs, data_samples):
+        points = _colour_points(inputs)
+        for point, sample in zip(points, data_samples):
+            sample.set_field(point, 'embedding')
+            sample.set_metainfo(dict(manifold=dict(type='PoincareBall', c=1)))
+        return data_samples
 
 
-def test_load_coco_scene_objects_filters_and_orders(tmp_path):
+def _reference(ann_file, img_dir, img_size=32, max_images=None):
+    """The metrics computed without the dataset, the loader or the metric:
+    every image and box read, cut and resized by hand, embedded one by
+    one."""
+    import mmcv
+
+    from hclmm.evaluation import zero_shot_metrics
+    with open(ann_file) as f:
+        coco = json.load(f)
+    images = coco['images'][:max_images]
+    preprocess = _preprocessor()
+
+    def embed(img):
+        img = mmcv.imresize(img, (img_size, img_size)).transpose(2, 0, 1)
+        data = preprocess(
+            dict(inputs=torch.from_numpy(img.copy())[None], data_samples=None))
+        return _colour_points(data['inputs'])[0]
+
+    scenes, objects, owner, labels, ooc = [], [], [], [], []
+    for row, info in enumerate(images):
+        img = mmcv.imread(os.path.join(img_dir, info['file_name']))
+        scenes.append(embed(img))
+        for ann in coco['annotations']:
+            if ann['image_id'] != info['id'] or ann.get('iscrowd', 0):
+                continue
+            x, y, w, h = ann['bbox']
+            objects.append(embed(img[int(np.floor(y)):int(np.ceil(y + h)),
+                                     int(np.floor(x)):int(np.ceil(x + w))]))
+            owner.append(row)
+            labels.append(ann['category_id'])
+            ooc.append(ann.get('out_of_context', 0))
+    return zero_shot_metrics(
+        torch.stack(scenes),
+        torch.stack(objects).reshape(len(objects), -1),
+        owner,
+        labels,
+        'poincare',
+        1.0,
+        object_ooc=ooc)
+
+
+def _assert_same(report, want):
+    report, want = dict(report), dict(want)
+    by_score = want.pop('ooc_auroc_by_score')
+    assert report.pop('ooc_auroc_by_score') == (
+        by_score if by_score is None else pytest.approx(by_score))
+    assert report == pytest.approx(want)
+
+
+def _coco(tmp_path, coco, name='ann.json'):
+    path = tmp_path / name
+    path.write_text(json.dumps(coco))
+    return path
+
+
+def test_dataset_filters_orders_and_keeps_the_first_images(tmp_path):
     coco = dict(
-        images=[dict(id=7, file_name='a.png'), dict(id=3, file_name='b.png')],
+        images=[
+            dict(id=7, file_name='a.png', width=20, height=20),
+            dict(id=3, file_name='b.png', width=20, height=20),
+            dict(id=5, file_name='c.png', width=20, height=20)
+        ],
         annotations=[
             dict(id=1, image_id=3, bbox=[0, 0, 5, 5], category_id=2),
-            dict(id=2, image_id=7, bbox=[1, 1, 4, 4], category_id=1),
+            dict(id=2, image_id=7, bbox=[1, 1, 4, 4], category_id=1,
+                 out_of_context=1),
             dict(id=3, image_id=7, bbox=[0, 0, 9, 9], category_id=1,
                  iscrowd=1),
-            dict(id=4, image_id=7, bbox=[0, 0, 0.5, 9], category_id=3),
+            dict(id=4, image_id=7, bbox=[0, 0, 0.5, 9], category_id=2),
         ],
         categories=[dict(id=1, name='x'), dict(id=2, name='y')])
-    path = tmp_path / 'ann.json'
-    path.write_text(json.dumps(coco))
-    data = tool.load_coco_scene_objects(str(path))
-    # crowd and sub-pixel boxes dropped; objects grouped by image order.
-    assert data['object_scene'].tolist() == [0, 1]
-    assert data['object_label'].tolist() == [1, 2]
-    assert data['object_ooc'] is None  # the file has no out_of_context
-    assert data['categories'] == {1: 'x', 2: 'y'}
-    first = tool.load_coco_scene_objects(str(path), max_images=1)
-    assert len(first['images']) == 1 and first['object_label'].tolist() == [1]
-    path.write_text('{"images": []}')
-    with pytest.raises(ValueError, match='annotations'):
-        tool.load_coco_scene_objects(str(path))
+    path = _coco(tmp_path, coco)
+
+    def samples(**kwargs):
+        dataset = tool.build_dataset('', str(path), img_size=16, **kwargs)
+        return [(info['img_id'], info['is_scene'], info['object_label'],
+                 info['out_of_context'])
+                for info in map(dataset.get_data_info, range(len(dataset)))]
+
+    # crowd and sub-pixel boxes dropped, objects after their scene, the
+    # image without boxes kept as a scene
+    assert samples() == [(7, 1, -1, 0), (7, 0, 0, 1), (3, 1, -1, 0),
+                         (3, 0, 1, 0), (5, 1, -1, 0)]
+    assert samples(max_images=1) == samples()[:2]
+    assert samples(max_images=2) == samples()[:4]
+    assert samples(max_images=9) == samples()
+    assert len(samples(min_box_size=4.5)) == 4
+    # bad files are named
+    with pytest.raises(FileNotFoundError, match='nothere.json'):
+        tool.build_dataset(str(tmp_path), 'nothere.json')
+    del coco['annotations']
+    with pytest.raises(ValueError, match=f'{path}.*annotations'):
+        tool.build_dataset('', str(_coco(tmp_path, coco)))
 
 
 def test_scene_view_size_is_found_in_configs():
@@ -112,16 +200,18 @@ def test_scene_view_size_is_found_in_configs():
     assert tool.find_scene_view_size(dict(model=dict())) is None
 
 
+def _toy_dataset(toy, ann_file=None, **kwargs):
+    return tool.build_dataset(
+        str(toy), str(ann_file or toy / 'annotations' / 'val.json'),
+        'images/val', img_size=32, **kwargs)
+
+
 def test_report_plumbing_with_a_stand_in(toy, tmp_path):
-    data = tool.load_coco_scene_objects(
-        str(toy / 'annotations' / 'val.json'))
     out_dir = tmp_path / 'report'
     result = tool.run_zero_shot(
         ColourStandIn(),
-        data,
-        str(toy / 'images' / 'val'),
+        _toy_dataset(toy),
         str(out_dir),
-        img_size=32,
         batch_size=5,
         progress=False)
     with open(out_dir / 'zero_shot.json') as f:
@@ -141,67 +231,85 @@ def test_report_plumbing_with_a_stand_in(toy, tmp_path):
     assert report['object_knn_top1'] >= 0.6
     for name in PLOTS:
         assert mpimg.imread(str(out_dir / name)).ndim == 3
-    # the report is the metrics of the embeddings of those crops
-    from hclmm.evaluation import zero_shot_metrics
-    emb = tool.embed_scene_objects(
-        ColourStandIn(),
-        tool.SceneObjectCrops(data, str(toy / 'images' / 'val'), 32),
-        progress=False)
-    want = zero_shot_metrics(
-        emb['scene_points'],
-        emb['object_points'],
-        data['object_scene'],
-        data['object_label'],
-        'poincare',
-        1.0,
-        object_ooc=data['object_ooc'])
-    assert report.pop('ooc_auroc_by_score') == pytest.approx(
-        want.pop('ooc_auroc_by_score'))
-    assert report == pytest.approx(want)
+    # the report is the metrics of those crops, embedded one by one
+    _assert_same(
+        report,
+        _reference(toy / 'annotations' / 'val.json', toy / 'images' / 'val'))
 
 
-def test_report_matches_the_embeddings(toy):
-    from hclmm.evaluation import zero_shot_metrics
-    data = tool.load_coco_scene_objects(
-        str(toy / 'annotations' / 'val.json'), max_images=5)
-    dataset = tool.SceneObjectCrops(data, str(toy / 'images' / 'val'), 32)
-    emb = tool.embed_scene_objects(
+def test_max_images_keeps_the_first_images(toy):
+    dataset = _toy_dataset(toy, max_images=5)
+    emb = tool.embed_dataset(
         ColourStandIn(), dataset, batch_size=3, progress=False)
+    first = [im['id'] for im in _val(toy)['images'][:5]]
+    owners = [first.index(a['image_id']) for a in _val(toy)['annotations']
+              if a['image_id'] in first]
     assert emb['scene_points'].shape == (5, 6)
-    assert emb['object_points'].shape == (len(data['object_label']), 6)
-    # a scene embedded alone equals the scene embedded inside a batch
-    item = dataset[2]['crops']
-    alone = tool._embed_batch(ColourStandIn(), item[:1], 'cpu')['points']
-    torch.testing.assert_close(alone[0], emb['scene_points'][2])
-    # the first crop of an item is the whole image, resized
+    assert emb['object_scene'].tolist() == sorted(owners)
+    assert emb['object_points'].shape == (len(owners), 6)
+    assert len(dataset) == 5 + len(owners)
+    # the first sample is the whole first image, resized
     import mmcv
     whole = mmcv.imresize(
-        mmcv.imread(dataset.image_path(2)), (32, 32)).transpose(2, 0, 1)
-    assert torch.equal(item[0], torch.from_numpy(whole))
+        mmcv.imread(str(toy / 'images' / 'val' /
+                        _val(toy)['images'][0]['file_name'])), (32, 32))
+    assert np.array_equal(tool.load_crop(dataset, 0), whole)
     # batching does not change the embeddings
-    with_batch_of_one = tool.embed_scene_objects(
+    one = tool.embed_dataset(
         ColourStandIn(), dataset, batch_size=1, progress=False)
-    torch.testing.assert_close(with_batch_of_one['object_points'],
-                               emb['object_points'])
+    torch.testing.assert_close(one['object_points'], emb['object_points'])
+    torch.testing.assert_close(one['scene_points'], emb['scene_points'])
+
+
+def test_scenes_without_boxes_stay(toy, tmp_path):
+    coco = _val(toy)
+    # the first image and the fourth (the last one kept below) lose their
+    # boxes
+    empty = {coco['images'][0]['id'], coco['images'][3]['id']}
+    coco['annotations'] = [
+        a for a in coco['annotations'] if a['image_id'] not in empty
+    ]
+    ann_file = _coco(tmp_path, coco, 'empty.json')
+    result = tool.run_zero_shot(
+        ColourStandIn(),
+        _toy_dataset(toy, ann_file, max_images=4),
+        str(tmp_path / 'out'),
+        batch_size=4,
+        progress=False)
+    report = result['metrics']
+    assert report['num_scenes'] == 4
+    rows = result['embeddings']['object_scene'].tolist()
+    assert 0 not in rows and 3 not in rows and {1, 2} == set(rows)
+    _assert_same(
+        report, _reference(ann_file, toy / 'images' / 'val', max_images=4))
 
 
 def test_no_ooc_marks_give_null(toy, tmp_path):
     coco = _val(toy)
     for ann in coco['annotations']:
         ann.pop('out_of_context')
-    ann_file = tmp_path / 'plain.json'
-    ann_file.write_text(json.dumps(coco))
-    data = tool.load_coco_scene_objects(str(ann_file), max_images=3)
+    ann_file = _coco(tmp_path, coco, 'plain.json')
     tool.run_zero_shot(
         ColourStandIn(),
-        data,
-        str(toy / 'images' / 'val'),
+        _toy_dataset(toy, ann_file, max_images=3),
         str(tmp_path / 'out'),
-        img_size=32,
         progress=False)
     text = (tmp_path / 'out' / 'zero_shot.json').read_text()
     assert '"ooc_auroc": null' in text
     assert json.loads(text)['num_scenes'] == 3
+
+
+def test_bad_input_is_named(toy, tmp_path):
+    from hclmm.datasets.transforms.load_scene_image import ImageLoadError
+    coco = _val(toy)
+    coco['images'][1]['file_name'] = 'missing.png'
+    dataset = _toy_dataset(toy, _coco(tmp_path, coco, 'missing.json'))
+    with pytest.raises(ImageLoadError, match='missing.png'):
+        tool.run_zero_shot(
+            ColourStandIn(), dataset, str(tmp_path / 'out'), progress=False)
+    with pytest.raises(TypeError, match='Linear has no predict mode'):
+        tool.run_zero_shot(
+            nn.Linear(2, 2), dataset, str(tmp_path / 'out'), progress=False)
 
 
 def _save_model(config, path, meta=None):

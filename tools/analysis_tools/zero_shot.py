@@ -1,10 +1,11 @@
 """Zero-shot scene-object report of a checkpoint on a COCO-format set.
 
-Every image is embedded whole (the *scene*) and every box is embedded as a
-crop (an *object*), both resized to ``--img-size`` squares and normalised by
-the model's own data preprocessor. The model's ``embed_for_zero_shot`` says
-which geometry the points live in (Poincare ball, Lorentz hyperboloid or
-Euclidean for a baseline) and its curvature; all norms and distances use it.
+The front end of the Evaluator's zero-shot metric: the set is read as a
+``SceneObjectCropDataset`` (every image a *scene*, every box an *object*
+crop, both resized to ``--img-size`` squares), embedded by the model's
+``test_step`` (its data preprocessor and ``predict`` mode, which also says
+which geometry the points live in) and assembled by ``SceneObjectMetric``;
+all norms and distances use the model's geometry.
 
 Writes ``OUT_DIR/zero_shot.json`` (the metrics, see docs/zero_shot.md) and
 three figures: ``norm_hist.png``, ``poincare_disk.png`` and
@@ -19,19 +20,19 @@ Example::
 """
 import argparse
 import json
-import math
 import os
 import os.path as osp
 import sys
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 import numpy as np
 import torch
 from mmengine.config import DictAction
 
 __all__ = [
-    'parse_args', 'load_coco_scene_objects', 'SceneObjectCrops',
-    'embed_scene_objects', 'find_scene_view_size', 'run_zero_shot', 'main'
+    'parse_args', 'build_dataset', 'load_crop', 'embed_dataset',
+    'find_scene_view_size', 'build_model_from_checkpoint', 'run_zero_shot',
+    'main'
 ]
 
 DEFAULT_IMG_SIZE = 224
@@ -120,214 +121,129 @@ def parse_args(argv=None):
 
 
 # ----------------------------------------------------------------- data
-def load_coco_scene_objects(ann_file: str,
-                            max_images: Optional[int] = None,
-                            min_box_size: float = 1.0) -> Dict:
-    """Read the images and boxes of a COCO-format annotation file.
+def build_dataset(data_root: str,
+                  ann_file: str,
+                  data_prefix: str = '',
+                  img_size: int = DEFAULT_IMG_SIZE,
+                  min_box_size: float = 1.0,
+                  max_images: Optional[int] = None):
+    """The scene and object crops of a COCO-format set, as the Evaluator
+    reads them.
 
-    Crowd boxes (``iscrowd=1``) and boxes thinner than ``min_box_size`` are
-    ignored. Images without boxes stay (as scenes with no object). Objects are
-    ordered by image, then by their order in the file.
+    A :class:`~hclmm.datasets.SceneObjectCropDataset` (every image a scene
+    sample followed by its boxes; crowd boxes and boxes thinner than
+    ``min_box_size`` left out, images without boxes kept as scenes with no
+    object) with the pipeline ``LoadSceneImage`` -> ``CropObjectBox`` ->
+    square ``Resize`` -> ``PackInputs``.
 
     Args:
-        ann_file (str): Path of the json file.
-        max_images (int, optional): Keep only the first N images.
-            Defaults to None (all).
-        min_box_size (float): Smallest box side kept, in pixels.
+        data_root (str): Root of the data set.
+        ann_file (str): COCO json, relative to ``data_root`` unless absolute.
+        data_prefix (str): Image folder relative to ``data_root``.
+        img_size (int): Side of the square crops. Defaults to 224.
+        min_box_size (float): Smallest kept box side in pixels.
             Defaults to 1.
+        max_images (int, optional): Keep only the first N images of the
+            file (with their objects). Defaults to None (all).
 
     Returns:
-        dict: ``images`` (list of dicts with ``file_name`` and optional
-        ``scene_type``), ``object_scene`` (M image indices), ``object_bbox``
-        (M x 4, x y w h), ``object_label`` (M category ids), ``object_ooc``
-        (M 0/1 flags, or None when the file has no ``out_of_context`` key)
-        and ``categories`` (id -> name).
+        SceneObjectCropDataset: The dataset.
     """
-    with open(ann_file) as f:
-        coco = json.load(f)
-    for key in ('images', 'annotations'):
-        if key not in coco:
-            raise ValueError(f'{ann_file} is not a COCO-format file: it has '
-                             f'no "{key}" list')
-    images = coco['images'][:max_images] if max_images else coco['images']
-    index_of = {img['id']: i for i, img in enumerate(images)}
-    per_image: List[List[dict]] = [[] for _ in images]
-    has_ooc = False
-    for ann in coco['annotations']:
-        has_ooc = has_ooc or 'out_of_context' in ann
-        i = index_of.get(ann['image_id'])
-        if i is None or ann.get('iscrowd', 0):
-            continue
-        w, h = ann['bbox'][2:]
-        if w < min_box_size or h < min_box_size:
-            continue
-        per_image[i].append(ann)
-    anns = [a for group in per_image for a in group]
-    return dict(
-        images=images,
-        object_scene=np.array(
-            [i for i, group in enumerate(per_image) for _ in group],
-            dtype=np.int64),
-        object_bbox=np.array([a['bbox'] for a in anns],
-                             dtype=np.float64).reshape(-1, 4),
-        object_label=np.array([a['category_id'] for a in anns],
-                              dtype=np.int64),
-        object_ooc=np.array([int(a.get('out_of_context', 0)) for a in anns],
-                            dtype=np.int64) if has_ooc else None,
-        categories={
-            c['id']: c.get('name', str(c['id']))
-            for c in coco.get('categories', [])
-        })
-
-
-def _read_image(path: str) -> np.ndarray:
-    import mmcv
-    if not osp.isfile(path):
-        raise FileNotFoundError(
-            f'image {path} not found; check --data-root and --data-prefix')
-    img = mmcv.imread(path, 'color')  # BGR, as mmpretrain's loaders
-    if img is None:
-        raise ValueError(f'could not decode image {path}')
-    return img
-
-
-def _crop(img: np.ndarray, bbox) -> np.ndarray:
-    height, width = img.shape[:2]
-    x, y, w, h = bbox
-    x1 = int(np.clip(math.floor(x), 0, width - 1))
-    y1 = int(np.clip(math.floor(y), 0, height - 1))
-    x2 = int(np.clip(math.ceil(x + w), x1 + 1, width))
-    y2 = int(np.clip(math.ceil(y + h), y1 + 1, height))
-    return img[y1:y2, x1:x2]
-
-
-class SceneObjectCrops(torch.utils.data.Dataset):
-    """One item per image: the resized scene and its resized box crops.
-
-    Args:
-        data (dict): The output of :func:`load_coco_scene_objects`.
-        img_dir (str): Folder that the images' ``file_name`` is relative to.
-        img_size (int): Side of the square crops.
-    """
-
-    def __init__(self, data: Dict, img_dir: str, img_size: int) -> None:
-        self.data = data
-        self.img_dir = img_dir
-        self.img_size = img_size
-        scene = data['object_scene']
-        self.first = np.searchsorted(scene, np.arange(len(data['images'])))
-        self.last = np.searchsorted(
-            scene, np.arange(len(data['images'])), side='right')
-
-    def __len__(self) -> int:
-        return len(self.data['images'])
-
-    def image_path(self, index: int) -> str:
-        return osp.join(self.img_dir, self.data['images'][index]['file_name'])
-
-    def resize(self, img: np.ndarray) -> np.ndarray:
-        import mmcv
-        return mmcv.imresize(img, (self.img_size, self.img_size))
-
-    def __getitem__(self, index: int) -> Dict:
-        img = _read_image(self.image_path(index))
-        crops = [self.resize(img)] + [
-            self.resize(_crop(img, box)) for box in self.data['object_bbox']
-            [self.first[index]:self.last[index]]
+    from hclmm.datasets import SceneObjectCropDataset
+    from hclmm.utils import register_all_modules
+    register_all_modules()
+    pipeline = [
+        dict(type='LoadSceneImage'),
+        dict(type='CropObjectBox'),
+        dict(type='Resize', scale=(img_size, img_size)),
+        dict(type='PackInputs', meta_keys=SceneObjectCropDataset.META_KEYS),
+    ]
+    dataset = SceneObjectCropDataset(
+        data_root=data_root,
+        ann_file=ann_file,
+        data_prefix=dict(img=data_prefix),
+        min_box_size=min_box_size,
+        min_boxes=0,
+        pipeline=pipeline,
+        test_mode=True)
+    if max_images is not None:
+        # samples are grouped by image: the first N images end where the
+        # scene sample of image N starts
+        scene_index = [
+            dataset.get_data_info(i)['scene_index']
+            for i in range(len(dataset))
         ]
-        stack = np.stack(crops).transpose(0, 3, 1, 2)  # K x 3 x S x S
-        return dict(index=index, crops=torch.from_numpy(stack.copy()))
+        end = int(np.searchsorted(scene_index, max_images, side='left'))
+        if end < len(dataset):
+            dataset.get_subset_(end)
+    return dataset
+
+
+def load_crop(dataset, index: int) -> np.ndarray:
+    """The resized crop of sample ``index`` (BGR), by the dataset's own
+    loading, cropping and resizing transforms."""
+    results = dataset.get_data_info(index)
+    for transform in dataset.pipeline.transforms:
+        if type(transform).__name__ == 'PackInputs':
+            break
+        results = transform(results)
+    return results['img']
 
 
 # ------------------------------------------------------------ embedding
 @torch.no_grad()
-def _embed_batch(model, crops: torch.Tensor, device) -> Dict:
-    data = model.data_preprocessor(
-        dict(inputs=crops.to(device), data_samples=None), False)
-    out = model.embed_for_zero_shot(data['inputs'])
-    return dict(
-        points=out['points'].detach().float().cpu(),
-        manifold=out['manifold'].cpu())
-
-
-@torch.no_grad()
-def embed_scene_objects(model,
-                        dataset: SceneObjectCrops,
-                        batch_size: int = 64,
-                        device='cpu',
-                        num_workers: int = 0,
-                        progress: bool = True) -> Dict:
-    """Embed every scene and object of ``dataset`` with ``model``.
+def embed_dataset(model,
+                  dataset,
+                  batch_size: int = 64,
+                  knn_k: int = 1,
+                  num_workers: int = 0,
+                  progress: bool = True) -> Dict:
+    """Embed every sample with ``model.test_step`` and assemble the
+    results as :class:`~hclmm.evaluation.SceneObjectMetric` does.
 
     Args:
-        model (nn.Module): A model with ``data_preprocessor`` and
-            ``embed_for_zero_shot``.
-        dataset (SceneObjectCrops): The crops.
+        model (BaseModel): A model whose ``predict`` mode writes
+            ``embedding`` and the metainfo ``manifold`` (the HCL algorithms
+            and their baseline twins).
+        dataset (SceneObjectCropDataset): The crops.
         batch_size (int): Crops per forward pass. Defaults to 64.
-        device: Device of the model. Defaults to 'cpu'.
-        num_workers (int): Data loading processes. Defaults to 0.
+        knn_k (int): kNN neighbours of the metric. Defaults to 1.
+        num_workers (int): Loader processes. Defaults to 0.
         progress (bool): Show a progress bar. Defaults to True.
 
     Returns:
-        dict: ``scene_points`` (N x D), ``object_points`` (M x D), both
-        float32 on the CPU, ``manifold`` and ``c``.
+        dict: The output of :meth:`SceneObjectMetric.assemble`.
     """
+    from mmengine.dataset import default_collate
+    from mmengine.evaluator import Evaluator
     from tqdm import tqdm
-    if not hasattr(model, 'embed_for_zero_shot'):
-        raise TypeError(f'{type(model).__name__} has no embed_for_zero_shot; '
-                        'the zero-shot tool needs an HCL model (or its '
-                        'baseline twin)')
+
+    from hclmm.evaluation import SceneObjectMetric
+    if not callable(getattr(model, 'test_step', None)) or not callable(
+            getattr(model, 'predict', None)):
+        raise TypeError(f'{type(model).__name__} has no predict mode; the '
+                        'zero-shot tool needs an HCL model (or its baseline '
+                        'twin)')
+    metric = SceneObjectMetric(knn_k=knn_k)
+    evaluator = Evaluator(metric)
+    # default_collate stacks the crops as the configs' test loaders do:
+    # SelfSupDataPreprocessor reads a list of tensors as a list of views
     loader = torch.utils.data.DataLoader(
-        dataset, batch_size=None, shuffle=False, num_workers=num_workers)
-    scenes, objects = [], []
-    pending, pending_is_scene = [], []
-    geometry = {}
-
-    def flush():
-        crops = torch.cat(pending)
-        is_scene = torch.cat(pending_is_scene)
-        for start in range(0, crops.shape[0], batch_size):
-            out = _embed_batch(model, crops[start:start + batch_size], device)
-            key = (out['manifold'].name, out['manifold'].c_value())
-            geometry.setdefault('key', key)
-            geometry.setdefault('manifold', out['manifold'])
-            if geometry['key'] != key:
-                raise RuntimeError(f'the model changed geometry between '
-                                   f'batches: {geometry["key"]} vs {key}')
-            flags = is_scene[start:start + batch_size]
-            scenes.append(out['points'][flags])
-            objects.append(out['points'][~flags])
-        pending.clear()
-        pending_is_scene.clear()
-
-    num_pending = 0
-    bar = tqdm(
-        total=len(dataset),
-        desc='embedding',
-        unit='img',
-        disable=not progress,
-        file=sys.stderr)
-    for item in loader:
-        crops = item['crops']
-        flags = torch.zeros(crops.shape[0], dtype=torch.bool)
-        flags[0] = True
-        pending.append(crops)
-        pending_is_scene.append(flags)
-        num_pending += crops.shape[0]
-        if num_pending >= batch_size:
-            flush()
-            num_pending = 0
-        bar.update(1)
-    if pending:
-        flush()
-    bar.close()
-    if not scenes:
-        raise ValueError('the annotation file holds no image')
-    return dict(
-        scene_points=torch.cat(scenes),
-        object_points=torch.cat(objects),
-        manifold=geometry['manifold'],
-        c=geometry['key'][1])
+        dataset,
+        batch_size=batch_size,
+        shuffle=False,
+        num_workers=num_workers,
+        collate_fn=default_collate)
+    with tqdm(
+            total=len(dataset),
+            desc='embedding',
+            unit='crop',
+            disable=not progress,
+            file=sys.stderr) as bar:
+        for batch in loader:
+            evaluator.process(model.test_step(batch), batch)
+            bar.update(len(batch['data_samples']))
+    return SceneObjectMetric.assemble(metric.results)
 
 
 # --------------------------------------------------------------- config
@@ -406,13 +322,14 @@ def build_model_from_checkpoint(config: str,
 
 
 # ---------------------------------------------------------------- plots
-def _disk_plot(emb, data, norms, out_file, max_scenes=400, max_objects=2000):
+def _disk_plot(emb, norms, out_file, max_scenes=400, max_objects=2000):
     from hclmm.visualization import disk_coordinates, plot_disk_view
     rng = np.random.default_rng(0)
+    manifold, owner = emb['manifold'], emb['object_scene']
     num_scenes = emb['scene_points'].shape[0]
     scenes = np.sort(
         rng.choice(num_scenes, min(num_scenes, max_scenes), replace=False))
-    objects = np.flatnonzero(np.isin(data['object_scene'], scenes))
+    objects = np.flatnonzero(np.isin(owner, scenes))
     if len(objects) > max_objects:
         objects = np.sort(rng.choice(objects, max_objects, replace=False))
     points = torch.cat(
@@ -422,16 +339,14 @@ def _disk_plot(emb, data, norms, out_file, max_scenes=400, max_objects=2000):
         [norms['scene'][scenes], norms['object'][objects]])
     # Lorentz points are stored as space components: their direction is the
     # direction of the point seen from the hyperboloid's origin.
-    xy = disk_coordinates(points, radii, emb['manifold'])
+    xy = disk_coordinates(points, radii, manifold)
     scene_pos = {s: i for i, s in enumerate(scenes)}
-    links = [(scene_pos[data['object_scene'][o]], j)
-             for j, o in enumerate(objects)
-             if data['object_scene'][o] in scenes[:8]]
-    geometry = _geometry_text(emb)
-    title = (f'{geometry}: radius = distance to the origin, '
+    links = [(scene_pos[owner[o]], j) for j, o in enumerate(objects)
+             if owner[o] in scenes[:8]]
+    title = (f'{manifold.describe()}: radius = distance to the origin, '
              'direction = PCA of directions')
-    if not emb['manifold'].hyperbolic:
-        title = f'{geometry}: radius / max radius, direction = PCA'
+    if not manifold.hyperbolic:
+        title = f'{manifold.describe()}: radius / max radius, direction = PCA'
     plot_disk_view(
         xy[:len(scenes)],
         xy[len(scenes):],
@@ -439,74 +354,61 @@ def _disk_plot(emb, data, norms, out_file, max_scenes=400, max_objects=2000):
         links=links,
         title=title + '\n(lines: 8 scenes and their objects)',
         boundary_label='boundary (infinitely far)'
-        if emb['manifold'].hyperbolic else 'max norm')
+        if manifold.hyperbolic else 'max norm')
 
 
-def _geometry_text(emb) -> str:
-    return emb['manifold'].describe()
-
-
-def _retrieval_plot(emb, data, dataset, out_file, num_examples, top_k=5):
+def _retrieval_plot(emb, dataset, out_file, num_examples, top_k=5):
     from hclmm.evaluation import embedding_pairwise_dist
     from hclmm.visualization import plot_retrieval_examples
-    counts = np.bincount(
-        data['object_scene'], minlength=len(data['images']))
+    owner = emb['object_scene']
+    counts = np.bincount(owner, minlength=emb['scene_points'].shape[0])
     candidates = np.flatnonzero(counts > 0)
-    if len(candidates) == 0 or emb['object_points'].shape[0] == 0:
+    if len(candidates) == 0:
         return None
     picks = candidates[np.linspace(
         0, len(candidates) - 1, min(num_examples, len(candidates))).astype(
             int)]
     dist = embedding_pairwise_dist(emb['scene_points'][picks].double(),
                                    emb['object_points'].double(),
-                                   emb['manifold'], emb['c']).numpy()
-    examples, cache = [], {}
-
-    def load(i):
-        if i not in cache:
-            cache[i] = _read_image(dataset.image_path(i))
-        return cache[i]
-
+                                   emb['manifold']).numpy()
+    classes = dataset.metainfo.get('classes') or ()
+    examples = []
     for row, scene in zip(dist, picks):
-        order = np.argsort(row, kind='stable')[:top_k]
         neighbours = []
-        for o in order:
-            owner = int(data['object_scene'][o])
-            crop = dataset.resize(_crop(load(owner), data['object_bbox'][o]))
-            label = data['categories'].get(
-                int(data['object_label'][o]), str(data['object_label'][o]))
-            if data['object_ooc'] is not None and data['object_ooc'][o]:
-                label += ' (ooc)'
+        for o in np.argsort(row, kind='stable')[:top_k]:
+            label = int(emb['object_labels'][o])
+            text = classes[label] if label < len(classes) else str(label)
+            if emb['object_ooc'][o]:
+                text += ' (ooc)'
             neighbours.append(
                 dict(
-                    image=crop[..., ::-1],
+                    image=load_crop(dataset,
+                                    emb['object_samples'][o])[..., ::-1],
                     dist=float(row[o]),
-                    hit=owner == scene,
-                    label=label))
-        info = data['images'][scene]
-        name = osp.basename(info['file_name'])
+                    hit=owner[o] == scene,
+                    label=text))
+        info = dataset.get_data_info(emb['scene_samples'][scene])
+        name = osp.basename(info['img_path'])
         if info.get('scene_type'):
             name += f"\n{info['scene_type']}"
         examples.append(
             dict(
-                scene=dataset.resize(load(scene))[..., ::-1],
+                scene=load_crop(dataset, emb['scene_samples'][scene])[...,
+                                                                      ::-1],
                 name=name,
                 neighbours=neighbours))
     return plot_retrieval_examples(
         examples,
         out_file,
-        title=f'nearest objects by {_geometry_text(emb)} distance '
+        title=f'nearest objects by {emb["manifold"].describe()} distance '
         '(green: the scene\'s own object, red: another image\'s)')
 
 
 # ----------------------------------------------------------------- main
 def run_zero_shot(model,
-                  data: Dict,
-                  img_dir: str,
+                  dataset,
                   out_dir: str,
-                  img_size: int = DEFAULT_IMG_SIZE,
                   batch_size: int = 64,
-                  device='cpu',
                   knn_k: int = 1,
                   num_workers: int = 0,
                   num_examples: int = 4,
@@ -514,13 +416,10 @@ def run_zero_shot(model,
     """Embed, compute the metrics, write ``zero_shot.json`` and the plots.
 
     Args:
-        model (nn.Module): A model with ``embed_for_zero_shot``.
-        data (dict): The output of :func:`load_coco_scene_objects`.
-        img_dir (str): Folder of the images.
+        model (BaseModel): A model with a ``predict`` mode, on its device.
+        dataset (SceneObjectCropDataset): See :func:`build_dataset`.
         out_dir (str): Output folder (created).
-        img_size (int): Crop side. Defaults to 224.
         batch_size (int): Crops per forward pass. Defaults to 64.
-        device: Model device. Defaults to 'cpu'.
         knn_k (int): kNN neighbours. Defaults to 1.
         num_workers (int): Loader processes. Defaults to 0.
         num_examples (int): Scenes in the retrieval figure. Defaults to 4.
@@ -528,41 +427,41 @@ def run_zero_shot(model,
 
     Returns:
         dict: ``metrics`` (what was written to json), ``files`` (written
-        paths), ``manifold`` and ``c``.
+        paths), ``manifold``, ``c`` and ``embeddings`` (the arrays of
+        :meth:`~hclmm.evaluation.SceneObjectMetric.assemble`).
     """
     from hclmm.evaluation import (ZERO_SHOT_KEYS, embedding_norm,
                                   merge_close_values, zero_shot_metrics)
     from hclmm.visualization import plot_norm_histogram
     os.makedirs(out_dir, exist_ok=True)
-    dataset = SceneObjectCrops(data, img_dir, img_size)
-    emb = embed_scene_objects(
+    emb = embed_dataset(
         model,
         dataset,
         batch_size=batch_size,
-        device=device,
+        knn_k=knn_k,
         num_workers=num_workers,
         progress=progress)
+    manifold = emb['manifold']
     metrics = zero_shot_metrics(
         emb['scene_points'],
         emb['object_points'],
-        data['object_scene'],
-        data['object_label'],
-        emb['manifold'],
-        emb['c'],
-        object_ooc=data['object_ooc'],
+        emb['object_scene'],
+        emb['object_labels'],
+        manifold,
+        object_ooc=emb['object_ooc'],
         knn_k=knn_k)
     metrics = {key: metrics[key] for key in ZERO_SHOT_KEYS}
     files = dict(json=osp.join(out_dir, 'zero_shot.json'))
     with open(files['json'], 'w') as f:
         json.dump(metrics, f, indent=2)
 
-    norms = dict(
-        scene=embedding_norm(emb['scene_points'].double(), emb['manifold'],
-                             emb['c']).numpy(),
-        object=embedding_norm(emb['object_points'].double(), emb['manifold'],
-                              emb['c']).numpy())
+    norms = {
+        kind: embedding_norm(emb[f'{kind}_points'].double(),
+                             manifold).numpy()
+        for kind in ('scene', 'object')
+    }
     xlabel = 'hyperbolic distance to the origin' \
-        if emb['manifold'].hyperbolic else 'Euclidean norm'
+        if manifold.hyperbolic else 'Euclidean norm'
     # norms equal up to float32 noise are drawn (and counted) as equal
     merged = merge_close_values(
         np.concatenate([norms['scene'], norms['object']]))
@@ -571,10 +470,10 @@ def run_zero_shot(model,
         merged[len(norms['scene']):],
         osp.join(out_dir, 'norm_hist.png'),
         xlabel=xlabel,
-        title=f'norms of scenes and objects, {_geometry_text(emb)}')
+        title=f'norms of scenes and objects, {manifold.describe()}')
     files['poincare_disk'] = osp.join(out_dir, 'poincare_disk.png')
-    _disk_plot(emb, data, norms, files['poincare_disk'])
-    examples = _retrieval_plot(emb, data, dataset,
+    _disk_plot(emb, norms, files['poincare_disk'])
+    examples = _retrieval_plot(emb, dataset,
                                osp.join(out_dir, 'retrieval_examples.png'),
                                num_examples)
     if examples:
@@ -582,15 +481,17 @@ def run_zero_shot(model,
     return dict(
         metrics=metrics,
         files=files,
-        manifold=emb['manifold'],
-        c=emb['c'])
+        manifold=manifold,
+        c=manifold.c_value(),
+        embeddings=emb)
 
 
 def _summary(result: Dict, img_size: int) -> str:
     lines = [
-        f'zero-shot report ({_geometry_text(result)}, crops '
+        f'zero-shot report ({result["manifold"].describe()}, crops '
         f'{img_size}x{img_size}):'
     ]
+
     def text(value):
         return 'null' if value is None else (
             f'{value:.4f}' if isinstance(value, float) else str(value))
@@ -613,20 +514,22 @@ def main(argv=None) -> Dict:
     model, cfg = build_model_from_checkpoint(args.config, args.checkpoint,
                                              args.cfg_options, args.device)
     img_size = args.img_size or find_scene_view_size(cfg) or DEFAULT_IMG_SIZE
-    ann_file = args.ann_file if osp.isabs(args.ann_file) else osp.join(
-        args.data_root, args.ann_file)
-    data = load_coco_scene_objects(ann_file, args.max_images,
-                                   args.min_box_size)
-    print(f'{len(data["images"])} images and {len(data["object_label"])} '
-          f'objects from {ann_file}', flush=True)
+    dataset = build_dataset(
+        args.data_root,
+        args.ann_file,
+        args.data_prefix,
+        img_size=img_size,
+        min_box_size=args.min_box_size,
+        max_images=args.max_images)
+    num_scenes = sum(
+        dataset.get_data_info(i)['is_scene'] for i in range(len(dataset)))
+    print(f'{num_scenes} images and {len(dataset) - num_scenes} objects '
+          f'from {dataset.ann_file}', flush=True)
     result = run_zero_shot(
         model,
-        data,
-        osp.join(args.data_root, args.data_prefix),
+        dataset,
         args.out_dir,
-        img_size=img_size,
         batch_size=args.batch_size,
-        device=args.device,
         knn_k=args.knn_k,
         num_workers=args.num_workers,
         num_examples=args.num_examples)

@@ -77,7 +77,29 @@ class SceneObjectMetric(BaseMetric):
                     manifold=sample.get('manifold',
                                         dict(type='Euclidean'))))
 
-    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+    @staticmethod
+    def assemble(results: List[dict]) -> Dict[str, object]:
+        """Put the results of :meth:`process` back together as arrays.
+
+        Results are sorted by ``sample_idx`` (dataset order). Scenes keep
+        their order; objects follow the dataset order and refer to their
+        scene by row.
+
+        Args:
+            results (list[dict]): What :meth:`process` stored (gathered
+                from all processes).
+
+        Returns:
+            dict: ``scene_points`` (N x D float32 tensor), ``object_points``
+            (M x D), ``object_scene`` (M scene rows), ``object_labels`` (M
+            contiguous categories), ``object_ooc`` (M 0/1 flags),
+            ``object_feats`` (M x F backbone features, or None),
+            ``scene_samples`` and ``object_samples`` (dataset indices of
+            the scenes and objects) and ``manifold`` (the
+            :class:`~hclmm.geometry.Manifold` of the points).
+        """
+        if not results:
+            raise ValueError('SceneObjectMetric received no sample')
         results = sorted(results, key=lambda r: r['index'])
         scenes = [r for r in results if r['is_scene']]
         objects = [r for r in results if not r['is_scene']]
@@ -87,19 +109,40 @@ class SceneObjectMetric(BaseMetric):
             raise ValueError(f'{len(missing)} objects belong to scenes that '
                              'were not evaluated (scene_index '
                              f'{sorted(missing)[:5]}...)')
-        manifold = build_manifold(dict(results[0]['manifold']))
         scene_points = torch.from_numpy(np.stack([r['point'] for r in scenes]))
-        object_points = torch.from_numpy(
-            np.stack([r['point'] for r in objects]).reshape(
-                len(objects), scene_points.shape[1]))
-        labels = np.array([r['label'] for r in objects], dtype=np.int64)
+        has_feats = bool(objects) and objects[0]['feat'] is not None
+
+        def ints(values):
+            return np.array(values, dtype=np.int64)
+
+        return dict(
+            scene_points=scene_points,
+            object_points=torch.from_numpy(
+                np.stack([r['point'] for r in objects]).reshape(
+                    len(objects), scene_points.shape[1])),
+            object_scene=ints([row[r['scene']] for r in objects]),
+            object_labels=ints([r['label'] for r in objects]),
+            object_ooc=ints([r['ooc'] for r in objects]),
+            object_feats=torch.from_numpy(
+                np.stack([r['feat'] for r in objects]))
+            if has_feats else None,
+            scene_samples=ints([r['index'] for r in scenes]),
+            object_samples=ints([r['index'] for r in objects]),
+            manifold=build_manifold(dict(results[0]['manifold'])))
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        data = self.assemble(results)
+        manifold = data['manifold']
+        scene_points = data['scene_points']
+        object_points = data['object_points']
+        labels = data['object_labels']
         metrics = zero_shot_metrics(
             scene_points,
             object_points,
-            [row[r['scene']] for r in objects],
+            data['object_scene'],
             labels,
             manifold,
-            object_ooc=[r['ooc'] for r in objects],
+            object_ooc=data['object_ooc'],
             ooc_score=self.ooc_score,
             knn_k=self.knn_k)
         by_score = metrics.pop('ooc_auroc_by_score') or {}
@@ -108,13 +151,12 @@ class SceneObjectMetric(BaseMetric):
             metrics[f'ooc_auroc_{name}'] = value
         metrics['scene_norm'] = float(
             manifold.dist0(scene_points.double()).mean())
-        if len(objects):
+        if len(labels):
             metrics['object_norm'] = float(
                 manifold.dist0(object_points.double()).mean())
-        if len(objects) > self.knn_k and objects[0]['feat'] is not None:
+        if len(labels) > self.knn_k and data['object_feats'] is not None:
             feats = torch.nn.functional.normalize(
-                torch.from_numpy(np.stack([r['feat'] for r in objects])
-                                 ).double(), dim=1)
+                data['object_feats'].double(), dim=1)
             metrics['object_knn_top1_backbone'] = embedding_knn_top1(
                 feats, labels, 'euclidean', k=self.knn_k)
         return {
