@@ -54,15 +54,17 @@ def test_every_step_has_finite_losses_and_grad_norm(run):
         proc.explain()
 
 
-def test_recipe_hooks_report_on_the_photographs(run):
+def test_val_loop_reports_on_the_photographs(run):
     _, _, records = run
-    # the hooks write their own records (a "step", no "iter") once, at the
-    # step they measured: here after the last iteration
-    hooks = {}
+    # the val loop writes its own record (a "step", no "iter") once, after
+    # the last iteration
+    val = {}
     for rec in records:
         if 'iter' not in rec:
             assert rec['step'] == ITERS, rec
-            hooks.update(rec)
-    assert 0.0 <= hooks['knn/top1'] <= 1.0, sorted(hooks)
-    for key in ('norm/scene_hyp_mean', 'norm/object_hyp_mean'):
-        assert math.isfinite(hooks[key]) and hooks[key] > 0, (key, hooks)
+            val.update(rec)
+    assert 0.0 <= val['zero_shot/object_knn_top1_backbone'] <= 1.0, \
+        sorted(val)
+    assert val['zero_shot/num_objects'] == 32, val
+    for key in ('zero_shot/scene_norm', 'zero_shot/object_norm'):
+        assert math.isfinite(val[key]) and val[key] > 0, (key, val)

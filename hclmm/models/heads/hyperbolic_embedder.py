@@ -127,7 +127,10 @@ class HyperbolicEmbedder(nn.Module):
                                 _log_norm_mean(u.detach(), gather=False))
         return u * (self.scale_norm / scale)
 
-    def embed(self, u: torch.Tensor, batch_stats: bool = False
+    def embed(self,
+              u: torch.Tensor,
+              batch_stats: bool = False,
+              direction_grad: Optional[torch.Tensor] = None
               ) -> Tuple[torch.Tensor, torch.Tensor]:
         """Points and a boolean mask of the saturated ones.
 
@@ -135,6 +138,10 @@ class HyperbolicEmbedder(nn.Module):
             u (Tensor): N x D Euclidean projections.
             batch_stats (bool): Rescale by this batch's own scale (the
                 online side in training) instead of the running scale.
+            direction_grad (Tensor, optional): N booleans: rows whose
+                direction keeps its gradient under ``norm_only_grad`` (the
+                scenes, when the head trains scene directions). None: no
+                row does.
 
         Returns:
             tuple[Tensor, Tensor]: N x D float32 points; N booleans, True
@@ -145,7 +152,8 @@ class HyperbolicEmbedder(nn.Module):
         with torch.autocast(device_type=u.device.type, enabled=False):
             u = u.float() * self.log_feature_scale.float().exp()
             if self.norm_only_grad and u.requires_grad:
-                u = norm_only(u)
+                u = norm_only(u) if direction_grad is None else torch.where(
+                    direction_grad[:, None], u, norm_only(u))
             u = self.normalise_scale(u, batch_stats)
             points = self.manifold.to_manifold(u, self.clip_r)
         with torch.no_grad():

@@ -47,9 +47,10 @@ class HyperbolicSceneObjectHead(nn.Module):
 
     Besides the losses it logs, per batch: ``scene_norm``/``object_norm``
     (mean distance to the origin), ``scene_sat``/``object_sat`` (fraction
-    of points on the clipping sphere or the manifold's edge) and
+    of points on the clipping sphere or the manifold's edge),
     ``norm_spread`` (standard deviation of all norms), which
-    :class:`~hclmm.engine.hooks.HyperbolicSaturationHook` watches.
+    :class:`~hclmm.engine.hooks.HyperbolicSaturationHook` watches, and
+    ``proj_norm`` (mean Euclidean norm of the online projections ``u``).
 
     Args:
         embedder (dict, optional): Config of the embedder. Defaults to the
@@ -76,6 +77,12 @@ class HyperbolicSceneObjectHead(nn.Module):
         query (str): ``'scene'`` (the reference) or ``'object'``: which
             side is the InfoNCE query (kept for the ablation in
             docs/hcl.md). Defaults to ``'scene'``.
+        scene_direction_grad (bool): Under the embedder's
+            ``norm_only_grad``, let the hyperbolic terms move the scenes'
+            directions too (objects keep norm-only gradients, so their
+            directions stay the base loss's). Scenes then point where their
+            objects point, which the out-of-context scores read
+            (docs/zero_shot.md). Defaults to False.
     """
 
     def __init__(self,
@@ -86,8 +93,10 @@ class HyperbolicSceneObjectHead(nn.Module):
                  feat_dim: int = 128,
                  projector: Optional[dict] = None,
                  online_pair: bool = True,
-                 query: str = 'scene') -> None:
+                 query: str = 'scene',
+                 scene_direction_grad: bool = False) -> None:
         super().__init__()
+        self.scene_direction_grad = bool(scene_direction_grad)
         if queue_len < 0:
             raise ValueError(f'queue_len must be >= 0, got {queue_len}')
         if query not in ('scene', 'object'):
@@ -134,15 +143,34 @@ class HyperbolicSceneObjectHead(nn.Module):
         """The online side: the query batch, or with ``online_pair`` the
         query and key views together under one scale."""
         if not self.online_pair:
-            query, sat = self.embedder.embed(query_u, batch_stats=True)
+            query, sat = self.embedder.embed(
+                query_u, batch_stats=True,
+                direction_grad=self._direction_grad(len(query_u), 0, query_u))
             return query, None, sat, None
         if online_key_u is None:
             raise ValueError('online_pair=True needs online_key_u, the key '
                              'views through the online encoder')
         n = query_u.shape[0]
         pair, sat = self.embedder.embed(
-            torch.cat([query_u, online_key_u]), batch_stats=True)
+            torch.cat([query_u, online_key_u]),
+            batch_stats=True,
+            direction_grad=self._direction_grad(n, len(online_key_u),
+                                                query_u))
         return pair[:n], pair[n:], sat[:n], sat[n:]
+
+    def _direction_grad(self, n_query: int, n_other: int,
+                        like: torch.Tensor) -> Optional[torch.Tensor]:
+        """Rows whose direction keeps its gradient: the scene side's."""
+        if not self.scene_direction_grad:
+            return None
+        scene_first = self.query == 'scene'
+        mask = torch.zeros(n_query + n_other, dtype=torch.bool,
+                           device=like.device)
+        if scene_first:
+            mask[:n_query] = True
+        else:
+            mask[n_query:] = True
+        return mask
 
     def _scene_object(self, query: torch.Tensor, other: torch.Tensor
                       ) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -183,6 +211,8 @@ class HyperbolicSceneObjectHead(nn.Module):
             losses.update(stats)
         losses.update(self._stats(scene, obj,
                                   *self._scene_object(query_sat, other_sat)))
+        # |u| before the embedder: free to grow without scale_norm
+        losses['proj_norm'] = query_u.detach().norm(dim=-1).mean()
         if self.queue is not None and self.training:
             self.queue.push(key)
         return losses

@@ -52,7 +52,8 @@ def test_paper_loss_matches_formula_with_queue():
     queue = h.queue.keys.clone()
     out = h.loss(scene_u, obj_u)
     assert set(out) == {'loss_hyp', 'scene_norm', 'object_norm',
-                        'scene_sat', 'object_sat', 'norm_spread'}
+                        'scene_sat', 'object_sat', 'norm_spread',
+                        'proj_norm'}
     s = h.to_manifold(scene_u).double()
     k = h.to_manifold(obj_u).double()
     pos = ref_dist(s, k, 0.5).diagonal()
@@ -101,6 +102,36 @@ def test_online_pair_is_radial_with_norm_only_grad():
         g, d = x.grad, x.detach() / x.detach().norm(dim=-1, keepdim=True)
         tangential = g - (g * d).sum(-1, keepdim=True) * d
         assert tangential.abs().max() < 1e-6 < g.abs().max()
+
+
+def _tangential(x):
+    g, d = x.grad, x.detach() / x.detach().norm(dim=-1, keepdim=True)
+    return (g - (g * d).sum(-1, keepdim=True) * d).abs().max()
+
+
+@pytest.mark.parametrize('online_pair', [True, False])
+def test_scene_direction_grad_frees_only_the_scene_side(online_pair):
+    torch.manual_seed(0)
+    h = head(clip_r=None, scale_norm=1.0, norm_only_grad=True,
+             scene_direction_grad=True, online_pair=online_pair)
+    u = torch.randn(3, 4, requires_grad=True)
+    v = torch.randn(3, 4, requires_grad=True)
+    out = h.loss(u, torch.randn(3, 4), v if online_pair else None)
+    (out['loss_hyp'] + out['loss_entail']).backward()
+    assert _tangential(u) > 1e-3  # scenes: directions move too
+    if online_pair:
+        assert _tangential(v) < 1e-6 < v.grad.abs().max()  # objects: radial
+    # with objects as the query, the query side stays radial
+    h = head(clip_r=None, scale_norm=1.0, norm_only_grad=True,
+             scene_direction_grad=True, online_pair=online_pair,
+             query='object')
+    u = torch.randn(3, 4, requires_grad=True)
+    v = torch.randn(3, 4, requires_grad=True)
+    out = h.loss(u, torch.randn(3, 4), v if online_pair else None)
+    (out['loss_hyp'] + out['loss_entail']).backward()
+    assert _tangential(u) < 1e-6 < u.grad.abs().max()
+    if online_pair:
+        assert _tangential(v) > 1e-3
 
 
 def test_in_batch_negatives_without_queue():

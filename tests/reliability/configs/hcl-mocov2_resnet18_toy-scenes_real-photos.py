@@ -3,7 +3,7 @@
 # fixture (tests/fixtures/real_photos.py): 32 px views, batch 4, 10
 # iterations, every iteration logged. The fixture's root is given on the
 # command line: --cfg-options train_dataloader.dataset.data_root=ROOT
-# (the hooks' loaders use the same root, data_root=None).
+# (the val loader uses the same root, data_root=None).
 _base_ = ['../../../configs/hcl/hcl-mocov2_resnet18_toy-scenes.py']
 
 ann_file = 'annotations/train.json'
@@ -62,56 +62,44 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=max_iters - 2, by_epoch=False,
          begin=2, end=max_iters),
 ]
-train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters)
 default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=1),
+    logger=dict(type='LoggerHook', interval=1, log_metric_by_epoch=False),
     checkpoint=dict(
         type='CheckpointHook', by_epoch=False, interval=max_iters,
         max_keep_ckpts=1))
 log_processor = dict(by_epoch=False, window_size=1)
 
-# the recipe's monitoring hooks, on the photographs: kNN of the object crops
-# (leave-one-out) and the scene/object norms, both after the last iteration
-custom_hooks = [
-    dict(type='HyperbolicSaturationHook'),
-    dict(
-        type='ObjectKNNHook',
-        interval=max_iters,
-        by_epoch=False,
-        dataloader=dict(
-            batch_size=64,
-            num_workers=0,
-            dataset=dict(
-                type='ObjectCropDataset',
-                data_root=None,
-                ann_file=ann_file,
-                data_prefix=data_prefix,
-                min_box_size=12,
-                pipeline=[
-                    dict(type='LoadSceneImage'),
-                    dict(type='CropObjectBox'),
-                    dict(type='Resize', scale=(32, 32), backend='pillow'),
-                    dict(type='PackInputs'),
-                ]))),
-    dict(
-        type='NormStatsHook',
-        interval=max_iters,
-        dataloader=dict(
-            batch_size=8,
-            num_workers=0,
-            dataset=dict(
-                type='SceneObjectCocoDataset',
-                data_root=None,
-                ann_file=ann_file,
-                data_prefix=data_prefix,
-                min_box_size=12,
-                pipeline=train_pipeline))),
-]
-# no val/test loop: a val loop of the recipe would read its own toy val
-# split; the hooks above evaluate on the photographs instead
-val_dataloader = None
-val_evaluator = None
-val_cfg = None
+# the recipe's monitoring: the saturation alarm and a val loop on the
+# photographs (SceneObjectMetric: object kNN, scene and object norms) after
+# the last iteration
+custom_hooks = [dict(type='HyperbolicSaturationHook')]
+train_cfg = dict(
+    _delete_=True,
+    type='IterBasedTrainLoop',
+    max_iters=max_iters,
+    val_interval=max_iters)
+val_dataloader = dict(
+    batch_size=16,
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type='SceneObjectCropDataset',
+        data_root=None,
+        ann_file=ann_file,
+        data_prefix=data_prefix,
+        min_box_size=12,
+        pipeline=[
+            dict(type='LoadSceneImage'),
+            dict(type='CropObjectBox'),
+            dict(type='Resize', scale=(32, 32), backend='pillow'),
+            dict(
+                type='PackInputs',
+                meta_keys=('sample_idx', 'scene_index', 'is_scene',
+                           'object_label', 'out_of_context', 'img_id')),
+        ]))
+val_evaluator = dict(type='SceneObjectMetric')
+val_cfg = dict()
 test_dataloader = None
 test_evaluator = None
 test_cfg = None
