@@ -14,9 +14,17 @@ so the paper loss may cost 8/4 = 2.0x MoCo v2 and the recipe 11/4 = 2.75x;
 the bar is a measured ratio of at most 1.1x the unit ratio for both. The
 models are timed alternately in one run.
 
+``--amp`` trains through hclmm's ``MixedPrecisionOptimWrapper`` (bfloat16
+autocast without a loss scaler on GPUs that have it and on the CPU, float16
+with a scaler on other GPUs); ``--channels-last`` builds the models with
+``channels_last=True``. ``--fast-vs-plain`` times instead the HCL recipe
+plain (float32, channels-first) against fast (``--amp`` and
+``--channels-last``) side by side; the GPU bar is a speed-up of >= 1.6.
+
 Usage:
     python benchmarks/bench_train_step.py [--depth 18] [--batch 32] [--size 96]
-        [--steps 10] [--device cpu|cuda] [--amp]
+        [--steps 10] [--device cpu|cuda] [--amp] [--channels-last]
+        [--fast-vs-plain]
 """
 import argparse
 import statistics
@@ -26,17 +34,20 @@ import torch
 from mmengine.optim import OptimWrapper
 from mmpretrain.structures import DataSample
 
+from hclmm.engine.optimizers import MixedPrecisionOptimWrapper
 from hclmm.registry import MODELS
 from hclmm.utils import register_all_modules
 
 UNITS = {'mocov2': 4, 'hcl-paper-loss': 8, 'hcl-recipe': 11}
 
 
-def model_cfg(depth, hyp, queue_len):
-    """``hyp``: None (MoCo v2), 'paper' or 'recipe'."""
+def model_cfg(depth, hyp, queue_len, channels_last=False):
+    """``hyp``: None (MoCo v2), 'paper' or 'recipe'. MoCo v2 is hclmm's
+    baseline twin (mmpretrain's MoCo with the same options) when
+    ``channels_last`` is asked for, mmpretrain's MoCo otherwise."""
     width = 512 if depth < 50 else 2048
     cfg = dict(
-        type='HCLMoCo' if hyp else 'mmpretrain.MoCo',
+        type='HCLMoCo' if hyp or channels_last else 'mmpretrain.MoCo',
         queue_len=queue_len,
         feat_dim=128,
         momentum=0.001,
@@ -56,6 +67,8 @@ def model_cfg(depth, hyp, queue_len):
             type='ContrastiveHead',
             loss=dict(type='CrossEntropyLoss'),
             temperature=0.2))
+    if channels_last:
+        cfg['channels_last'] = True
     if hyp:
         # the class defaults are the recipe (configs/_base_/models/hcl_head.py)
         cfg['hyp_head'] = dict(
@@ -71,17 +84,57 @@ def model_cfg(depth, hyp, queue_len):
 
 
 def make_step(model, data, amp, device):
+    """One training step through the optimiser wrapper that ``--amp``
+    selects (the wrapper's ``optim_context`` does the autocast)."""
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    wrapper = OptimWrapper(opt)
+    if amp:
+        # 'auto' on a GPU; the CPU's autocast is bfloat16
+        wrapper = MixedPrecisionOptimWrapper(
+            optimizer=opt, dtype='auto' if device == 'cuda' else 'bfloat16')
+    else:
+        wrapper = OptimWrapper(opt)
 
     def step():
-        with torch.autocast(device_type=device, dtype=torch.bfloat16,
-                            enabled=amp):
-            model.train_step(data, wrapper)
+        model.train_step(data, wrapper)
         if device == 'cuda':
             torch.cuda.synchronize()
 
+    step.precision = getattr(wrapper, 'amp_dtype', 'float32')
     return step
+
+
+def time_steps(steps, warmup, repeats):
+    """Median seconds per step of each callable, timed alternately."""
+    times = {name: [] for name in steps}
+    for i in range(warmup + repeats):
+        for name, step in steps.items():
+            t0 = time.perf_counter()
+            step()
+            if i >= warmup:
+                times[name].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def fast_vs_plain(args, data):
+    """The HCL recipe in float32 channels-first against bfloat16 (or
+    float16) autocast with channels-last weights and inputs."""
+    steps = {}
+    for name, fast in (('plain', False), ('fast', True)):
+        model = MODELS.build(
+            model_cfg(args.depth, 'recipe', args.queue_len,
+                      channels_last=fast))
+        model.to(args.device).train()
+        steps[name] = make_step(model, data, fast, args.device)
+    med = time_steps(steps, args.warmup, args.steps)
+    print(f'HCL recipe, ResNet-{args.depth}, batch {args.batch}, '
+          f'{args.size}px views, queue {args.queue_len}, device '
+          f'{args.device}, median of {args.steps} steps')
+    for name, sec in med.items():
+        layout = 'channels-last' if name == 'fast' else 'channels-first'
+        print(f'{name:<6} {steps[name].precision:>9} {layout:<15} '
+              f'{sec:8.3f} s/step')
+    speedup = med['plain'] / med['fast']
+    print(f'speed-up fast / plain: {speedup:.2f} (GPU bar: >= 1.6)')
 
 
 def main():
@@ -93,7 +146,14 @@ def main():
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--queue-len', type=int, default=4096)
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--amp', action='store_true', help='bf16 autocast')
+    parser.add_argument(
+        '--amp', action='store_true',
+        help='mixed precision through MixedPrecisionOptimWrapper')
+    parser.add_argument('--channels-last', action='store_true',
+                        help='models built with channels_last=True')
+    parser.add_argument(
+        '--fast-vs-plain', action='store_true',
+        help='time the HCL recipe plain vs --amp --channels-last')
     args = parser.parse_args()
 
     register_all_modules()
@@ -104,23 +164,22 @@ def main():
     ]
     data = dict(
         inputs=views, data_samples=[DataSample() for _ in range(args.batch)])
+    if args.fast_vs_plain:
+        fast_vs_plain(args, data)
+        return
     steps = {}
     for name, hyp in (('mocov2', None), ('hcl-paper-loss', 'paper'),
                       ('hcl-recipe', 'recipe')):
-        model = MODELS.build(model_cfg(args.depth, hyp, args.queue_len))
+        model = MODELS.build(
+            model_cfg(args.depth, hyp, args.queue_len, args.channels_last))
         model.to(args.device).train()
         steps[name] = make_step(model, data, args.amp, args.device)
-    times = {name: [] for name in steps}
-    for i in range(args.warmup + args.steps):
-        for name, step in steps.items():
-            t0 = time.perf_counter()
-            step()
-            if i >= args.warmup:
-                times[name].append(time.perf_counter() - t0)
-    med = {k: statistics.median(v) for k, v in times.items()}
+    med = time_steps(steps, args.warmup, args.steps)
+    precision = steps['mocov2'].precision
     print(f'ResNet-{args.depth}, batch {args.batch}, {args.size}px views, '
           f'queue {args.queue_len}, device {args.device}, '
-          f'{"bf16 autocast" if args.amp else "fp32"}, median of '
+          f'{precision if args.amp else "fp32"}'
+          f'{", channels-last" if args.channels_last else ""}, median of '
           f'{args.steps} steps')
     print(f'{"model":<15} {"units":>5} {"s/step":>8} {"ratio":>6} '
           f'{"unit ratio":>10} {"normalised":>10}')

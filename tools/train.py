@@ -36,7 +36,15 @@ def parse_args(argv=None):
     parser.add_argument(
         '--amp',
         action='store_true',
-        help='enable automatic-mixed-precision training (needs a GPU)')
+        help='enable automatic-mixed-precision training (needs a GPU): '
+        'bfloat16 autocast without loss scaling on GPUs that have it, '
+        'float16 with a dynamic loss scaler elsewhere (see --amp-dtype)')
+    parser.add_argument(
+        '--amp-dtype',
+        choices=['auto', 'bfloat16', 'float16'],
+        default=None,
+        help='autocast dtype for --amp (implies it); default: the '
+        "config's optim_wrapper.dtype, else 'auto'")
     parser.add_argument(
         '--no-validate',
         action='store_true',
@@ -71,6 +79,46 @@ def parse_args(argv=None):
     return args
 
 
+def apply_amp(cfg, dtype=None, cuda=None, bf16=None):
+    """Turn the config's optimiser wrapper into mixed precision (``--amp``).
+
+    The wrapper becomes hclmm's ``MixedPrecisionOptimWrapper`` (mmengine's
+    ``AmpOptimWrapper`` without a loss scaler in bfloat16) with the dtype
+    resolved for this machine: ``dtype``, else the config's
+    ``optim_wrapper.dtype``, else ``'auto'`` (bfloat16 where the GPU has
+    it, float16 with a dynamic loss scaler elsewhere).
+
+    Args:
+        cfg (mmengine.Config): Changed in place.
+        dtype (str, optional): ``'auto'``, ``'bfloat16'`` or ``'float16'``.
+        cuda (bool, optional): Whether CUDA is available; None asks torch.
+        bf16 (bool, optional): Whether the GPU computes in bfloat16; None
+            asks torch.
+
+    Returns:
+        str: The chosen dtype, ``'bfloat16'`` or ``'float16'``.
+    """
+    from hclmm.engine.optimizers import resolve_amp_dtype
+    if cuda is None:
+        import torch
+        cuda = torch.cuda.is_available()
+    if not cuda:
+        raise SystemExit('--amp needs a CUDA device; none is available. '
+                         'Train in float32 on the CPU (drop --amp).')
+    requested = dtype or cfg.optim_wrapper.get('dtype', None) or 'auto'
+    if requested == 'float32':
+        requested = 'auto'  # --amp asks for mixed precision
+    try:
+        chosen = resolve_amp_dtype(requested, cuda=True, bf16=bf16)
+    except ValueError as e:
+        raise SystemExit(f'--amp: {e}') from None
+    cfg.optim_wrapper.type = 'MixedPrecisionOptimWrapper'
+    cfg.optim_wrapper.dtype = chosen
+    if chosen == 'float16':
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    return chosen
+
+
 def merge_args(cfg, args, notes=None):
     """Merge command-line arguments into the config.
 
@@ -101,13 +149,8 @@ def merge_args(cfg, args, notes=None):
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
 
-    if args.amp:
-        import torch
-        if not torch.cuda.is_available():
-            raise SystemExit('--amp needs a CUDA device; none is available. '
-                             'Train in float32 on the CPU (drop --amp).')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.amp or args.amp_dtype:
+        apply_amp(cfg, args.amp_dtype)
 
     if args.resume == 'auto':
         cfg.resume = True

@@ -26,6 +26,7 @@ from mmpretrain.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
 from hclmm.geometry import Euclidean
 from hclmm.registry import MODELS
 from ..utils import global_vector
+from ..utils.channels_last import use_channels_last
 
 __all__ = [
     'HCLMixin', 'HCLMoCo', 'HCLSimCLR', 'HCLBYOL', 'HCLDenseCL', 'HCL',
@@ -67,6 +68,12 @@ class HCLMixin:
             the baseline twin. Defaults to None.
         base_views (int): Number of leading views given to the base loss.
             Defaults to 2.
+        channels_last (bool): Keep the convolution weights and the input
+            views in channels-last memory format (see
+            :func:`~hclmm.models.utils.channels_last.use_channels_last`);
+            several times faster convolutions under bfloat16 autocast on
+            GPUs with tensor cores, the same numbers up to summation order.
+            Defaults to False.
         **kwargs: Arguments of the base algorithm.
     """
 
@@ -74,8 +81,10 @@ class HCLMixin:
                  *args,
                  hyp_head: Optional[dict] = None,
                  base_views: int = 2,
+                 channels_last: bool = False,
                  **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.channels_last = bool(channels_last)
         self.base_views = base_views
         self.hyp_head = MODELS.build(hyp_head) if hyp_head else None
         # A projector of the head's own gets a momentum copy next to the
@@ -85,6 +94,8 @@ class HCLMixin:
         if self.hyp_head is not None and self.hyp_head.projector is not None \
                 and enc is not None:
             self.hyp_projector_k = ema_like(enc, self.hyp_head.projector)
+        if self.channels_last:
+            use_channels_last(self)
 
     # ------------------------------------------------------------------
     def _momentum_encoder(self):
