@@ -1,4 +1,4 @@
-from typing import Dict, List, Optional, Union
+from typing import Callable, Dict, List, Optional, Union
 
 import torch
 from mmengine.model import BaseModule
@@ -39,6 +39,12 @@ class HyperbolicContrastiveHead(BaseModule):
         clip_r (float, optional): Feature clipping radius before the
             exponential map; None disables clipping. Defaults to 2.3
             (Ermolov et al., CVPR 2022, with c = 0.1).
+        mixing (dict, optional): Config of a
+            :class:`~hclmm.models.utils.HardNegativeMixing` (MoCHi; InfoNCE
+            form with a queue only). The hardest queue entries are the
+            nearest ones; they are mixed in the tangent space at the origin
+            (``log_0`` of the points: the clipped projections) and the
+            mixtures mapped back with ``exp_0``. Defaults to None.
         init_cfg (dict | list[dict], optional): Initialisation config.
             Defaults to None.
     """
@@ -47,6 +53,7 @@ class HyperbolicContrastiveHead(BaseModule):
                  loss: Optional[dict] = None,
                  manifold: Optional[dict] = None,
                  clip_r: Optional[float] = 2.3,
+                 mixing: Optional[dict] = None,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         loss = dict(type='HyperbolicSupConLoss', temperature=0.2) \
@@ -59,6 +66,10 @@ class HyperbolicContrastiveHead(BaseModule):
         self.loss_module = MODELS.build(loss)
         self.supervised_form = isinstance(self.loss_module,
                                           HyperbolicSupConLoss)
+        if mixing is not None and self.supervised_form:
+            raise ValueError('Hard negative mixing needs a queue: use '
+                             'HyperbolicInfoNCELoss with HypMoCo.')
+        self.mixing = None if mixing is None else MODELS.build(mixing)
 
     @property
     def manifold(self):
@@ -78,6 +89,25 @@ class HyperbolicContrastiveHead(BaseModule):
         rename_state_keys(state_dict, prefix, {
             'curvature.log_c': 'embedder.manifold.curvature.log_c'})
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def _mixer(self, query: torch.Tensor, negatives: Optional[torch.Tensor]
+               ) -> Optional[Callable[[torch.Tensor], torch.Tensor]]:
+        """MoCHi's synthesis of hard negatives in the tangent space at the
+        origin, or None while mixing is off."""
+        if self.mixing is None or not self.mixing.active:
+            return None
+        if negatives is None:
+            raise ValueError('Hard negative mixing needs a queue (HypMoCo).')
+        manifold = self.manifold
+
+        def synthesize(scores: torch.Tensor) -> torch.Tensor:
+            with torch.no_grad():
+                tangent = self.mixing(
+                    manifold.logmap0(query.detach()),
+                    manifold.logmap0(negatives), scores)
+                return manifold.to_manifold(tangent)
+
+        return synthesize
 
     def loss(self,
              z1: torch.Tensor,
@@ -118,7 +148,9 @@ class HyperbolicContrastiveHead(BaseModule):
                     'takes no labels; use HyperbolicSupConLoss for '
                     'supervised contrast.')
             neg = None if queue is None else self.to_manifold(queue.detach())
-            loss = self.loss_module(p1, p2, self.manifold, queue=neg)
+            loss = self.loss_module(
+                p1, p2, self.manifold, queue=neg,
+                synthesize=self._mixer(p1, neg))
         with torch.no_grad():
             hyp_norm = self.hyperbolic_norm(p1).mean()
         return dict(loss=loss, hyp_norm=hyp_norm)

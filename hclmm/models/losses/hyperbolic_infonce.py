@@ -1,4 +1,4 @@
-from typing import Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -32,7 +32,9 @@ def hyperbolic_logits(
         manifold: Manifold,
         queue: Optional[torch.Tensor] = None,
         temperature: float = 0.2,
-        in_batch_negatives: bool = False) -> Tuple[torch.Tensor, torch.Tensor]:
+        in_batch_negatives: bool = False,
+        synthesize: Optional[Callable[[torch.Tensor], torch.Tensor]] = None
+) -> Tuple[torch.Tensor, torch.Tensor]:
     """Contrastive logits ``-d / T`` and the index of each row's positive.
 
     * Queue mode (``in_batch_negatives=False``): row ``i`` is
@@ -41,6 +43,10 @@ def hyperbolic_logits(
     * In-batch mode: row ``i`` is ``[-d(q_i, k_1), ..., -d(q_i, k_N)] / T``
       followed by the queue columns if a queue is given, target ``i``
       (SimCLR/CLIP).
+    * ``synthesize`` (queue mode only) receives the queue logits (N x K,
+      without gradient) and returns N x S points, one set per query (e.g.
+      MoCHi's mixed hard negatives); their logits ``-d(q_i, h_is) / T`` are
+      appended as S more columns.
 
     Positive distances come from the paired (cancellation-free) form, the
     others from one matrix product. Computed in float32 without autocast.
@@ -54,10 +60,12 @@ def hyperbolic_logits(
         temperature (float): Temperature T, > 0. Defaults to 0.2.
         in_batch_negatives (bool): Use the other samples' keys as negatives.
             Defaults to False.
+        synthesize (callable, optional): Per-query extra negatives from the
+            queue logits (see above). Defaults to None.
 
     Returns:
-        tuple[Tensor, Tensor]: Logits, N x (1 + K) or N x (N + K), float32
-        (float64 for float64 inputs), and int64 targets (N, ).
+        tuple[Tensor, Tensor]: Logits, N x (1 + K [+ S]) or N x (N + K),
+        float32 (float64 for float64 inputs), and int64 targets (N, ).
     """
     check_contrastive_args(temperature, manifold)
     if query.dim() != 2 or query.shape != key.shape:
@@ -70,6 +78,8 @@ def hyperbolic_logits(
     if queue is None and not in_batch_negatives:
         raise ValueError('No negatives: pass a queue or set '
                          'in_batch_negatives=True.')
+    if synthesize is not None and queue is None:
+        raise ValueError('synthesize mixes queue entries: pass a queue.')
     paired, pairwise = manifold.dist, manifold.pairwise_dist
     n = query.shape[0]
     # -d / T in one pass; in place on the fresh N x K distances (their
@@ -88,7 +98,11 @@ def hyperbolic_logits(
             targets = torch.zeros(n, dtype=torch.long, device=query.device)
         if queue is not None:
             neg = pairwise(query, queue.detach()).mul_(scale)
-            logits = torch.cat([logits, neg], dim=1)
+            parts = [logits, neg]
+            if synthesize is not None:
+                extra = synthesize(neg.detach()).detach()
+                parts.append(paired(query[:, None], extra) * scale)
+            logits = torch.cat(parts, dim=1)
     return logits, targets
 
 
@@ -97,7 +111,8 @@ def hyperbolic_infonce(query: torch.Tensor,
                        manifold: Manifold,
                        queue: Optional[torch.Tensor] = None,
                        temperature: float = 0.2,
-                       in_batch_negatives: bool = False) -> torch.Tensor:
+                       in_batch_negatives: bool = False,
+                       synthesize: Optional[Callable] = None) -> torch.Tensor:
     """Hyperbolic InfoNCE, averaged over the batch (see
     :class:`HyperbolicInfoNCELoss`; arguments as in
     :func:`hyperbolic_logits`).
@@ -106,7 +121,8 @@ def hyperbolic_infonce(query: torch.Tensor,
         Tensor: Scalar float32 loss.
     """
     logits, targets = hyperbolic_logits(query, key, manifold, queue,
-                                        temperature, in_batch_negatives)
+                                        temperature, in_batch_negatives,
+                                        synthesize)
     with torch.autocast(device_type=logits.device.type, enabled=False):
         return F.cross_entropy(logits, targets)
 
@@ -158,7 +174,8 @@ class HyperbolicInfoNCELoss(nn.Module):
                 query: torch.Tensor,
                 key: torch.Tensor,
                 manifold: Manifold,
-                queue: Optional[torch.Tensor] = None) -> torch.Tensor:
+                queue: Optional[torch.Tensor] = None,
+                synthesize: Optional[Callable] = None) -> torch.Tensor:
         """Compute the weighted loss.
 
         Args:
@@ -167,13 +184,16 @@ class HyperbolicInfoNCELoss(nn.Module):
             manifold (Manifold): The space of the points.
             queue (Tensor, optional): Negative points, K x D. Required unless
                 ``in_batch_negatives``. Defaults to None.
+            synthesize (callable, optional): Per-query extra negatives from
+                the queue logits (see :func:`hyperbolic_logits`). Defaults to
+                None.
 
         Returns:
             Tensor: Scalar float32 loss.
         """
         return self.loss_weight * hyperbolic_infonce(
             query, key, manifold, queue, self.temperature,
-            self.in_batch_negatives)
+            self.in_batch_negatives, synthesize)
 
     def extra_repr(self) -> str:
         return (f'temperature={self.temperature}, '

@@ -1,4 +1,8 @@
+from .hard_negative_mixing import HardNegativeMixing, mix_hard_negatives
 from .pooling import global_vector
 from .queue import KeyQueue, rename_state_keys
 
-__all__ = ['KeyQueue', 'global_vector', 'rename_state_keys']
+__all__ = [
+    'HardNegativeMixing', 'KeyQueue', 'global_vector', 'mix_hard_negatives',
+    'rename_state_keys'
+]
