@@ -57,18 +57,18 @@ def mix_hard_negatives(query: torch.Tensor,
     num_hard = min(int(num_hard), k)
     device = negatives.device
     hard_idx = scores.topk(num_hard, dim=1).indices  # B x N
-    hard = negatives[hard_idx]  # B x N x D
+    dtype = negatives.dtype
 
     def draw(count: int) -> torch.Tensor:
-        idx = torch.randint(
+        # B x count hard negatives, gathered straight from the K entries
+        # (no B x N x D copy of the hard set)
+        pick = torch.randint(
             num_hard, (b, count), device=device, generator=generator)
-        return torch.gather(hard, 1,
-                            idx[..., None].expand(-1, -1, hard.shape[-1]))
+        return negatives[torch.gather(hard_idx, 1, pick)]
 
     def weights(count: int, high: float) -> torch.Tensor:
         return high * torch.rand(
-            b, count, 1, device=device, generator=generator,
-            dtype=hard.dtype)
+            b, count, 1, device=device, generator=generator, dtype=dtype)
 
     parts = []
     if num_mix > 0:
@@ -76,10 +76,10 @@ def mix_hard_negatives(query: torch.Tensor,
         parts.append(alpha * draw(num_mix) + (1 - alpha) * draw(num_mix))
     if num_query_mix > 0:
         beta = weights(num_query_mix, 0.5)
-        parts.append(beta * query.detach().to(hard.dtype)[:, None] +
+        parts.append(beta * query.detach().to(dtype)[:, None] +
                      (1 - beta) * draw(num_query_mix))
     if not parts:
-        return hard.new_zeros(b, 0, hard.shape[-1])
+        return negatives.new_zeros(b, 0, negatives.shape[1])
     return torch.cat(parts, dim=1)
 
 
