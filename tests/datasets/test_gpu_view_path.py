@@ -232,6 +232,18 @@ def test_model_inputs_shapes_dtype_and_normalisation(jpeg_root):
         torch.testing.assert_close(v, want, rtol=1e-5, atol=1e-4)
     assert [s.img_id for s in out['data_samples']] == \
         [s.img_id for s in batch['data_samples']]
+    # inside the optimiser's autocast (mmengine runs the preprocessor
+    # there) the views, blurred ones included, stay float32 and the same
+    full = build_dataset(jpeg_root, True, view_pipelines())
+    batch = pseudo_collate([seeded(full, i, i) for i in range(6)])
+    assert sum((s.view_params[:, param_index('blur_sigma')] > 0).sum()
+               for s in batch['data_samples']) > 0
+    plain = preprocessor()(batch)['inputs']
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        auto = preprocessor()(batch)['inputs']
+    for a, v in zip(auto, plain):
+        assert a.dtype == torch.float32
+        torch.testing.assert_close(a, v)
     # a batch of the CPU path passes through as SelfSupDataPreprocessor's
     cpu = build_dataset(jpeg_root, False, views)
     cpu_batch = default_collate([seeded(cpu, i, i) for i in range(3)])

@@ -299,5 +299,9 @@ class SceneObjectViewPreprocessor(SelfSupDataPreprocessor):
                 'SceneObjectViewPreprocessor: the encoded images were '
                 'stacked into one tensor; use '
                 "collate_fn=dict(type='pseudo_collate') with the GPU views")
-        views = self.make_views(list(inputs), list(samples))
+        # mmengine runs the preprocessor inside the optimiser's autocast
+        # context; the views are made in float32 (convolutions would
+        # otherwise return bfloat16/float16 halves of the batch)
+        with torch.autocast(self._device.type, enabled=False):
+            views = self.make_views(list(inputs), list(samples))
         return {'inputs': views, 'data_samples': self.cast_data(samples)}
