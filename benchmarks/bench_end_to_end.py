@@ -31,7 +31,6 @@ Examples::
 import argparse
 import os.path as osp
 import statistics
-import sys
 import tempfile
 import time
 
@@ -41,6 +40,7 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 from mmpretrain.structures import DataSample
+from toy_jpeg_scenes import toy_jpeg_scenes
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = {
@@ -269,23 +269,18 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     from hclmm.utils import register_all_modules
     register_all_modules(init_default_scope=False)
-    tmp = None
-    data_root = args.data
-    if data_root is None:
-        sys.path.insert(0, osp.join(REPO, 'tools', 'dataset_converters'))
-        from make_toy_scenes import make_toy_scenes
-        tmp = tempfile.TemporaryDirectory()
-        data_root = tmp.name
-        print(f'generating {args.num_images} toy scenes of {args.img_size} '
-              f'px (JPEG) into {data_root} ...', flush=True)
-        make_toy_scenes(data_root, num_train=args.num_images, num_val=0,
-                        seed=0, img_size=args.img_size, img_format='jpg')
+    with toy_jpeg_scenes(args.data, args.num_images,
+                         args.img_size) as data_root:
+        return run_all(args, data_root)
+
+
+def run_all(args, data_root: str) -> dict:
+    layout = 'channels-first' if args.channels_first else 'channels-last'
     print(f'HCL-MoCo v2, ResNet-{args.depth}, {args.view_size} px views, '
           f'batch {args.batch_size}, {args.workers} workers, device '
-          f'{args.device}, dtype {args.dtype or "of the config"}, '
-          f'{"channels-first" if args.channels_first else "channels-last"}, '
-          f'{args.warmup} '
-          f'warm-up + {args.iters} timed iterations', flush=True)
+          f'{args.device}, dtype {args.dtype or "of the config"}, {layout}, '
+          f'{args.warmup} warm-up + {args.iters} timed iterations',
+          flush=True)
     results = {name: [] for name in args.paths}
     for r in range(args.repeats):
         print(f'repeat {r + 1}:', flush=True)
@@ -315,8 +310,6 @@ def main(argv=None) -> dict:
             summary['cpu-views']['samples_per_s']
         print(f'  gpu-views / cpu-views = {speedup:.2f}x')
         summary['speedup'] = speedup
-    if tmp is not None:
-        tmp.cleanup()
     return summary
 
 
