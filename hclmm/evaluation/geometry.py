@@ -1,7 +1,7 @@
 """Norms and distances of embeddings under the geometry they came from.
 
-The geometry is a :class:`~hclmm.geometry.Manifold` object, as a model's
-``embed_for_zero_shot`` reports it, or a name with a curvature (for example
+The geometry is a :class:`~hclmm.geometry.Manifold` object (the HCL
+models' ``predict`` mode reports its config), or a name with a curvature (for example
 as read back from a ``zero_shot.json``): ``'poincare'`` (points in the ball;
 the norm is ``(2 / sqrt(c)) artanh(sqrt(c) |x|)``), ``'lorentz'`` (space
 components on the hyperboloid) or ``'euclidean'`` (plain vectors, e.g. the

@@ -210,22 +210,6 @@ class HCLMixin:
             sample.set_metainfo(dict(manifold=config))
         return data_samples
 
-    @torch.no_grad()
-    def embed_for_zero_shot(self, inputs: torch.Tensor) -> dict:
-        """Embed normalised images with the model's own geometry.
-
-        Returns:
-            dict: ``points`` (N x D float32 on the manifold, or the Euclidean
-            projection for the baseline) and ``manifold`` (the
-            :class:`~hclmm.geometry.Manifold` object they live on).
-        """
-        u = self.online_projection(inputs)
-        if self.hyp_head is None:
-            return dict(points=u.float(), manifold=Euclidean())
-        return dict(
-            points=self.hyp_head.to_manifold(u),
-            manifold=self.hyp_head.manifold)
-
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # the projector's momentum copy was a bare module before it became
         # an averaged model of the base's EMA class

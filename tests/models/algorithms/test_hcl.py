@@ -7,6 +7,7 @@ from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
 from mmpretrain.structures import DataSample
 
+from hclmm.geometry import build_manifold
 from hclmm.models.algorithms import HCLMixin, build_hcl_class
 from hclmm.registry import MODELS
 from hclmm.utils import register_all_modules
@@ -233,20 +234,30 @@ def test_recipe_trains_on_every_base(name):
 
 
 @pytest.mark.parametrize('manifold', ['poincare', 'lorentz'])
-def test_embed_for_zero_shot(manifold):
+def test_predict_embeds_on_the_models_manifold(manifold):
     model = build('HCLMoCo', manifold=dict(poincare='PoincareBall',
                                            lorentz='Lorentz')[manifold])
     model.eval()
     x = torch.randn(3, 3, 32, 32)
-    out = model.embed_for_zero_shot(x)
-    assert out['manifold'].name == manifold
-    assert out['manifold'].c_value() == pytest.approx(0.1)
-    assert out['points'].dtype == torch.float32
+
+    def predict(m):
+        return m(x, [DataSample() for _ in range(3)], mode='predict')
+
+    out = predict(model)
+    geometry = build_manifold(out[0].manifold)
+    assert geometry.name == manifold
+    assert geometry.c_value() == pytest.approx(0.1)
+    points = torch.stack([s.embedding for s in out])
+    assert points.dtype == torch.float32
+    # the points are the head's map of the online projections
+    expected = model.hyp_head.to_manifold(model.online_projection(x))
+    torch.testing.assert_close(points, expected)
     if manifold == 'poincare':
-        assert (out['points'].norm(dim=-1) < 1 / 0.1**0.5).all()
+        assert (points.norm(dim=-1) < 1 / 0.1**0.5).all()
+    assert out[0].backbone_feat.shape == (512, )
     twin = MODELS.build(dict(base_cfg('HCLMoCo'), data_preprocessor=PRE,
                              hyp_head=None)).eval()
-    assert twin.embed_for_zero_shot(x)['manifold'].name == 'euclidean'
+    assert build_manifold(predict(twin)[0].manifold).name == 'euclidean'
 
 
 def test_generic_builder_wraps_any_algorithm():
