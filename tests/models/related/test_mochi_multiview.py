@@ -180,6 +180,22 @@ def test_object_multi_view_crops_each_view_with_its_own_context():
     assert out['gt_label'] == 2
 
 
+@pytest.mark.parametrize('loss', ['mv-infonce', 'mv-dhel'])
+def test_imagenet_four_view_pipeline_runs(loss):
+    """The ImageNet 4-view configs restate the SimCLR augmentations so that
+    they are built in hclmm's scope; one sample goes through."""
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'mvcl',
+                 f'{loss}_resnet50_8xb32-coslr-200e_in1k_4view.py'))
+    views = TRANSFORMS.build(cfg.train_dataloader.dataset.pipeline[1])
+    rng = np.random.default_rng(0)
+    out = views(
+        dict(
+            img=rng.integers(0, 255, (48, 64, 3), dtype=np.uint8),
+            img_shape=(48, 64)))
+    assert [v.shape for v in out['img']] == [(224, 224, 3)] * 4
+
+
 def test_object_multi_view_without_a_box_crops_the_whole_image():
     view = TRANSFORMS.build(
         dict(
