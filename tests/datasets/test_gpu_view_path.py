@@ -108,9 +108,11 @@ def test_same_draws_give_the_cpu_views(jpeg_root, photometric):
         build_dataset(jpeg_root, True, views)
     pre = preprocessor(mean=[0, 0, 0], std=[1, 1, 1])
     errors = []
+    orientations = []
     for i in range(len(cpu)):
         a, b = seeded(cpu, i, i), seeded(gpu, i, i)
         sa, sb = a['data_samples'], b['data_samples']
+        orientations.append(sb.img_orientation)
         for key in ('object_bbox', 'scene_bbox', 'object_gt_bbox'):
             np.testing.assert_array_equal(sa.get(key), sb.get(key))
         assert sa.object_label == sb.object_label
@@ -127,6 +129,7 @@ def test_same_draws_give_the_cpu_views(jpeg_root, photometric):
         for v in range(4):
             want = a['inputs'][v].float().flip(0)  # BGR -> RGB
             errors.append((out[v][0] - want).abs().mean().item())
+    assert orientations.count(6) == 1  # the turned file is among them
     errors = np.array(errors)
     # measured: geometry 0.82 mean / 3.1 max, full 1.9 / 4.4 grey levels;
     # a box off by a few pixels gives 15 and more on these scenes
@@ -254,7 +257,7 @@ def test_model_inputs_shapes_dtype_and_normalisation(jpeg_root):
         torch.testing.assert_close(g, r)
 
 
-def test_png_is_decoded_by_the_worker(toy_root):
+def test_png_is_decoded_by_the_worker(toy_root, tmp_path):
     """The toy scenes are PNG: decoded in the worker, views as the CPU's."""
     views = view_pipelines(photometric=False)
     views['jitter_area'] = 24 * 24
@@ -266,6 +269,15 @@ def test_png_is_decoded_by_the_worker(toy_root):
     for v in range(4):
         err = (out['inputs'][v][0] - a['inputs'][v].float().flip(0)).abs()
         assert err.mean() < 3.0
+    # a CMYK JPEG is decoded by the worker too; an RGB one is left encoded
+    path = str(tmp_path / 'cmyk.jpg')
+    Image.new('CMYK', (40, 30), (0, 255, 255, 0)).save(path, 'JPEG')
+    loader = TRANSFORMS.build(dict(type='LoadSceneImageBytes'))
+    img = loader(dict(img_path=path, width=40, height=30))['img']
+    assert isinstance(img, np.ndarray) and img.shape == (30, 40, 3)
+    assert img[..., 2].mean() > 200 and img[..., :2].mean() < 60  # red, BGR
+    Image.new('RGB', (40, 30)).save(path, 'JPEG')
+    assert loader(dict(img_path=path))['img'].ndim == 1
 
 
 def test_bad_images_name_the_file(jpeg_root, tmp_path):
