@@ -240,7 +240,7 @@ class SceneObjectViewPreprocessor(SelfSupDataPreprocessor):
                                              arg)
             else:
                 sub = sub.flip(-1)
-            x = x.index_copy(0, sel, sub)
+            x.index_copy_(0, sel, sub)
         return x
 
     def make_views(self, inputs: List[torch.Tensor],
