@@ -19,13 +19,23 @@ All use the embedding's own geometry (a
   ``1 - cos`` between its own scene and their scenes. An object seen in
   other scenes like its own is in context. ``company_distance`` compares
   the scenes by their geodesic distance instead.
+- ``company_backbone``: ``company`` with the scenes compared by their
+  pooled backbone features (cosine) instead of their embeddings; the
+  neighbours are still found by the objects' embedding directions.
+- ``company_norm``: the mean of the normalised ranks of
+  ``company_backbone`` and ``object_norm`` (the company of an object, and
+  HCL's reading of a low norm as uncertainty).
 - ``object_norm``: ``-dist0(object)``.
+
+The two backbone scores need the scenes' backbone features; without them
+they are NaN (undefined).
 """
-from typing import Dict
+from typing import Dict, Optional
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy.stats import rankdata
 
 from hclmm.geometry import Manifold
 
@@ -34,11 +44,23 @@ __all__ = ['OOC_SCORES', 'ooc_scores']
 #: The score names, in the order they are reported.
 OOC_SCORES = ('distance', 'norm_gap_corrected', 'exterior_angle',
               'cone_violation', 'direction', 'context', 'company',
-              'company_distance', 'object_norm')
+              'company_distance', 'company_backbone', 'company_norm',
+              'object_norm')
 
 
 def _cos_dist(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return 1 - F.cosine_similarity(a, b, dim=-1)
+
+
+def _pairwise_cos_dist(x: torch.Tensor) -> torch.Tensor:
+    unit = F.normalize(x, dim=-1)
+    return 1 - unit @ unit.T
+
+
+def _rank01(score: torch.Tensor) -> torch.Tensor:
+    """Average ranks scaled to [0, 1] (ties share their mean rank)."""
+    ranks = rankdata(score.double().cpu().numpy())
+    return score.new_tensor((ranks - 1) / max(len(ranks) - 1, 1))
 
 
 @torch.no_grad()
@@ -47,7 +69,9 @@ def ooc_scores(scene_points: torch.Tensor,
                object_scene,
                manifold: Manifold,
                company_k: int = 10,
-               cone_k: float = 0.1) -> Dict[str, np.ndarray]:
+               cone_k: float = 0.1,
+               scene_feats: Optional[torch.Tensor] = None
+               ) -> Dict[str, np.ndarray]:
     """Every out-of-context score of :data:`OOC_SCORES` for every object.
 
     Args:
@@ -58,6 +82,9 @@ def ooc_scores(scene_points: torch.Tensor,
         company_k (int): Neighbours of the ``company`` score.
             Defaults to 10.
         cone_k (float): Aperture constant of the cones. Defaults to 0.1.
+        scene_feats (Tensor, optional): N x F backbone features of the
+            scenes (``company_backbone``, ``company_norm``).
+            Defaults to None.
 
     Returns:
         dict: Score name -> M float64 scores (NaN where a score is
@@ -88,16 +115,22 @@ def ooc_scores(scene_points: torch.Tensor,
     # the usual company: nearest objects of other scenes
     sim = sim.masked_fill(same_scene, float('-inf'))
     k = min(company_k, int((~same_scene).sum(1).min()) if len(sim) else 0)
+    scene_dists = dict(
+        company=_pairwise_cos_dist(scene_points),
+        company_distance=manifold.pairwise_dist(scene_points, scene_points))
+    if scene_feats is not None:
+        scene_dists['company_backbone'] = _pairwise_cos_dist(
+            torch.as_tensor(scene_feats).to(scene_points))
+    undefined = torch.full_like(d, float('nan'))
+    out.update(company_backbone=undefined, company_norm=undefined)
     if k > 0:
         nearest = sim.topk(k, dim=1).indices
-        unit_scenes = F.normalize(scene_points, dim=-1)
-        for name, scene_dist in (
-                ('company', 1 - unit_scenes @ unit_scenes.T),
-                ('company_distance',
-                 manifold.pairwise_dist(scene_points, scene_points))):
+        for name, scene_dist in scene_dists.items():
             out[name] = scene_dist[scene_of[:, None],
                                    scene_of[nearest]].mean(1)
+        if scene_feats is not None:
+            out['company_norm'] = (_rank01(out['company_backbone']) +
+                                   _rank01(out['object_norm'])) / 2
     else:
-        out['company'] = torch.full_like(d, float('nan'))
-        out['company_distance'] = out['company']
+        out['company'] = out['company_distance'] = undefined
     return {name: out[name].double().cpu().numpy() for name in OOC_SCORES}

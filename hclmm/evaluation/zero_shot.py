@@ -21,8 +21,9 @@ ZERO_SHOT_KEYS = ('scene_object_norm_auroc', 'label_count_spearman',
                   'object_knn_top1', 'num_scenes', 'num_objects')
 
 #: The out-of-context score behind ``ooc_auroc`` (chosen by measurement on
-#: the toy val split, see docs/zero_shot.md).
-DEFAULT_OOC_SCORE = 'company'
+#: the toy val split, see docs/zero_shot.md); ``company`` where the scenes'
+#: backbone features are not given.
+DEFAULT_OOC_SCORE = 'company_backbone'
 
 
 def _finite_or_none(value) -> Optional[float]:
@@ -40,7 +41,8 @@ def zero_shot_metrics(scene_points: torch.Tensor,
                       manifold: str,
                       c: Optional[float] = None,
                       object_ooc=None,
-                      ooc_score: str = DEFAULT_OOC_SCORE,
+                      scene_feats=None,
+                      ooc_score: Optional[str] = None,
                       knn_k: int = 1,
                       chunk_size: int = 1024,
                       rtol: float = 1e-6) -> Dict[str, object]:
@@ -92,9 +94,13 @@ def zero_shot_metrics(scene_points: torch.Tensor,
         manifold (str): ``'poincare'``, ``'lorentz'`` or ``'euclidean'``.
         c (float, optional): Curvature magnitude. Defaults to None.
         object_ooc: Optional M flags (1 = out of context). Defaults to None.
-        ooc_score (str): The score behind ``ooc_auroc``, one of
-            :data:`~hclmm.evaluation.ooc_scores.OOC_SCORES`. Defaults to
-            :data:`DEFAULT_OOC_SCORE`.
+        scene_feats: Optional N x F backbone features of the scenes, for
+            the ``company_backbone`` and ``company_norm`` scores (None:
+            those are undefined). Defaults to None.
+        ooc_score (str, optional): The score behind ``ooc_auroc``, one of
+            :data:`~hclmm.evaluation.ooc_scores.OOC_SCORES`. None:
+            :data:`DEFAULT_OOC_SCORE`, or ``'company'`` without
+            ``scene_feats``. Defaults to None.
         knn_k (int): Neighbours of the kNN classifier. Defaults to 1.
         chunk_size (int): Rows of distance matrices computed at once, which
             bounds memory to ``chunk_size x M`` floats. Defaults to 1024.
@@ -105,6 +111,9 @@ def zero_shot_metrics(scene_points: torch.Tensor,
         dict: The values under :data:`ZERO_SHOT_KEYS` (floats, ints or None).
     """
     manifold = as_manifold(manifold, c)
+    if ooc_score is None:
+        ooc_score = DEFAULT_OOC_SCORE if scene_feats is not None else \
+            'company'
     if ooc_score not in OOC_SCORES:
         raise ValueError(f'ooc_score must be one of {OOC_SCORES}, got '
                          f'{ooc_score!r}')
@@ -173,8 +182,11 @@ def zero_shot_metrics(scene_points: torch.Tensor,
                              f'{ooc.shape}')
         if 0 < ooc.sum() < num_objects:
             by_score = {}
-            for name, score in ooc_scores(scene_points, object_points,
-                                          object_scene, manifold).items():
+            feats = None if scene_feats is None else torch.as_tensor(
+                scene_feats).detach().double().cpu()
+            for name, score in ooc_scores(
+                    scene_points, object_points, object_scene, manifold,
+                    scene_feats=feats).items():
                 finite = np.isfinite(score)
                 by_score[name] = auroc(
                     merge_close_values(score[finite], rtol),

@@ -126,6 +126,21 @@ def test_ooc_scores_hand_computed():
         got['cone_violation'],
         np.array(angles) - [math.asin(0.1), math.asin(0.1), math.asin(
             0.1 / n_s1)], atol=2e-3)
+    # without backbone features the backbone scores are undefined
+    assert np.isnan(got['company_backbone']).all()
+    assert np.isnan(got['company_norm']).all()
+    # with them: scenes compared by cosine of their features (the only
+    # other scene for every object), and the mean of the normalised ranks
+    # of that and object_norm (-n1 < -2 = -2: ranks 0, 0.75, 0.75)
+    feats = torch.tensor([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0]],
+                         dtype=torch.float64)
+    got = ooc_scores(SCENES.double(), OBJECTS.double(), OBJECT_SCENE,
+                     Euclidean(), scene_feats=feats)
+    np.testing.assert_allclose(got['company_backbone'],
+                               [1 - 1 / math.sqrt(2)] * 3)
+    np.testing.assert_allclose(got['company_norm'],
+                               [(0.5 + 0.75) / 2, 0.5 / 2,
+                                (0.5 + 0.75) / 2])
     # on the ball the same scores come from the ball's own functions
     ball = PoincareBall(1.0)
     s, o = SCENES.double() * 0.3, OBJECTS.double() * 0.3

@@ -449,6 +449,7 @@ def run_zero_shot(model,
         emb['object_labels'],
         manifold,
         object_ooc=emb['object_ooc'],
+        scene_feats=emb['scene_feats'],
         knn_k=knn_k)
     metrics = {key: metrics[key] for key in ZERO_SHOT_KEYS}
     files = dict(json=osp.join(out_dir, 'zero_shot.json'))

@@ -47,7 +47,7 @@ class SceneObjectMetric(BaseMetric):
     default_prefix = 'zero_shot'
 
     def __init__(self,
-                 ooc_score: str = DEFAULT_OOC_SCORE,
+                 ooc_score: Optional[str] = None,
                  knn_k: int = 1,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
@@ -93,7 +93,8 @@ class SceneObjectMetric(BaseMetric):
             dict: ``scene_points`` (N x D float32 tensor), ``object_points``
             (M x D), ``object_scene`` (M scene rows), ``object_labels`` (M
             contiguous categories), ``object_ooc`` (M 0/1 flags),
-            ``object_feats`` (M x F backbone features, or None),
+            ``scene_feats``, ``object_feats`` (N x F and M x F backbone
+            features, or None),
             ``scene_samples`` and ``object_samples`` (dataset indices of
             the scenes and objects) and ``manifold`` (the
             :class:`~hclmm.geometry.Manifold` of the points).
@@ -110,7 +111,13 @@ class SceneObjectMetric(BaseMetric):
                              'were not evaluated (scene_index '
                              f'{sorted(missing)[:5]}...)')
         scene_points = torch.from_numpy(np.stack([r['point'] for r in scenes]))
-        has_feats = bool(objects) and objects[0]['feat'] is not None
+        has_feats = scenes[0]['feat'] is not None if scenes else False
+
+        def feats(rows):
+            if not has_feats or not rows:
+                return None
+            return torch.from_numpy(
+                np.stack([r['feat'] for r in rows]).reshape(len(rows), -1))
 
         def ints(values):
             return np.array(values, dtype=np.int64)
@@ -123,9 +130,8 @@ class SceneObjectMetric(BaseMetric):
             object_scene=ints([row[r['scene']] for r in objects]),
             object_labels=ints([r['label'] for r in objects]),
             object_ooc=ints([r['ooc'] for r in objects]),
-            object_feats=torch.from_numpy(
-                np.stack([r['feat'] for r in objects]))
-            if has_feats else None,
+            scene_feats=feats(scenes),
+            object_feats=feats(objects),
             scene_samples=ints([r['index'] for r in scenes]),
             object_samples=ints([r['index'] for r in objects]),
             manifold=build_manifold(dict(results[0]['manifold'])))
@@ -143,6 +149,7 @@ class SceneObjectMetric(BaseMetric):
             labels,
             manifold,
             object_ooc=data['object_ooc'],
+            scene_feats=data['scene_feats'],
             ooc_score=self.ooc_score,
             knn_k=self.knn_k)
         by_score = metrics.pop('ooc_auroc_by_score') or {}
