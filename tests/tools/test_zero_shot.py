@@ -13,9 +13,10 @@ import torch
 import torch.nn as nn
 from mmengine.model import BaseModel
 
+from fixtures.toy_scenes import make_toy_scenes
+
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / 'tools' / 'analysis_tools' / 'zero_shot.py'
-MAKE_TOY = ROOT / 'tools' / 'dataset_converters' / 'make_toy_scenes.py'
 HCL_CONFIG = ROOT / 'configs' / 'hcl' / 'hcl-mocov2_resnet18_toy-scenes.py'
 BASELINE_CONFIG = ROOT / 'configs' / 'hcl' / 'mocov2_resnet18_toy-scenes.py'
 KEYS = {
@@ -41,17 +42,8 @@ tool = _load_tool()
 
 @pytest.fixture(scope='module')
 def toy(tmp_path_factory):
-    out = tmp_path_factory.mktemp('toy_scenes')
-    subprocess.run([
-        sys.executable,
-        str(MAKE_TOY), '--out',
-        str(out), '--num-train', '2', '--num-val', '8', '--seed', '3',
-        '--img-size', '64'
-    ],
-                   check=True,
-                   capture_output=True,
-                   timeout=300)
-    return out
+    return make_toy_scenes(
+        tmp_path_factory.mktemp('toy_scenes'), num_train=2, num_val=8, seed=3)
 
 
 def _val(toy):
