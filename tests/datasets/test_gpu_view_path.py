@@ -33,6 +33,10 @@ VIEW_META = META + ('view_boxes', 'view_params', 'view_sizes',
 MEAN, STD = [123.675, 116.28, 103.53], [58.395, 57.12, 57.375]
 
 
+def col_any(params, name):
+    return bool((params[..., param_index(name)] != 0).any())
+
+
 def view_pipelines(size=SIZE, photometric=True):
     """The COCO config's view pipelines at ``size`` px."""
     obj = copy.deepcopy(BASE.object_view_pipeline)
@@ -97,13 +101,17 @@ def jpeg_root(tmp_path_factory):
     return root
 
 
-@pytest.mark.parametrize('photometric', [False, True],
-                         ids=['geometry', 'full'])
-def test_same_draws_give_the_cpu_views(jpeg_root, photometric):
+@pytest.mark.parametrize('photometric,masked', [(False, False),
+                                                (True, False), (True, True)],
+                         ids=['geometry', 'full', 'masked'])
+def test_same_draws_give_the_cpu_views(jpeg_root, photometric, masked):
     """Same seed: same windows and parameters, so the views of both paths
     show the same pixels (roi_align vs Pillow's resize, float colour maths
-    vs Pillow's integer steps, Gaussian vs Pillow's box blur)."""
+    vs Pillow's integer steps, Gaussian vs Pillow's box blur), with the
+    object's box filled in the scene view when asked (fill given in BGR)."""
     views = view_pipelines(photometric=photometric)
+    if masked:
+        views['mask_object_in_scene'] = (10, 200, 60)
     cpu, gpu = build_dataset(jpeg_root, False, views), \
         build_dataset(jpeg_root, True, views)
     pre = preprocessor(mean=[0, 0, 0], std=[1, 1, 1])
@@ -125,6 +133,16 @@ def test_same_draws_give_the_cpu_views(jpeg_root, photometric):
         np.testing.assert_array_equal(boxes[2], sb.scene_bbox)
         np.testing.assert_array_equal(
             boxes[3], to_pixel_window(sb.object_gt_bbox, 256, 256))
+        mask = sb.view_params[:, param_index('mask')]
+        np.testing.assert_array_equal(mask, [0, 0, int(masked), 0])
+        if masked:
+            row = sb.view_params[2]
+            np.testing.assert_array_equal(
+                row[param_index('mask_x1'):param_index('mask_y2') + 1],
+                boxes[3])
+            np.testing.assert_array_equal(
+                row[param_index('mask_r'):param_index('mask_b') + 1],
+                [60, 200, 10])  # RGB
         out = pre(pseudo_collate([b]))['inputs']
         for v in range(4):
             want = a['inputs'][v].float().flip(0)  # BGR -> RGB
@@ -135,6 +153,23 @@ def test_same_draws_give_the_cpu_views(jpeg_root, photometric):
     # a box off by a few pixels gives 15 and more on these scenes
     assert errors.mean() < (1.2 if not photometric else 2.5), errors
     assert errors.max() < (4.5 if not photometric else 6.0), errors
+    if masked:  # the fill is really there, in both paths, away from edges
+        a, b = seeded(cpu, 1, 1), seeded(gpu, 1, 1)
+        sb = b['data_samples']
+        out = pre(pseudo_collate([b]))['inputs'][2][0]
+        sx1, sy1, sx2, sy2 = sb.scene_bbox
+        mx1, my1, mx2, my2 = sb.view_params[2, param_index('mask_x1'):
+                                            param_index('mask_y2') + 1]
+        # the centre pixel of the box, in view pixels (before any flip)
+        cx = int((((mx1 + mx2) / 2) - sx1) / (sx2 - sx1) * SIZE)
+        cy = int((((my1 + my2) / 2) - sy1) / (sy2 - sy1) * SIZE)
+        if sb.view_params[2, param_index('flip')] > 0:
+            cx = SIZE - 1 - cx
+        want = a['inputs'][2].float().flip(0)[:, cy, cx]
+        got = out[:, cy, cx]
+        assert (got - want).abs().max() < 6, (got, want)
+        if sb.view_params[2, param_index('jitter')] == 0:
+            np.testing.assert_allclose(got.numpy(), [60, 200, 10])
 
 
 def test_parameter_distributions():
@@ -151,9 +186,11 @@ def test_parameter_distributions():
     np.random.seed(0)
     random.seed(0)
     draws = [tr(sample()) for _ in range(3000)]
-    p = np.stack([d['view_params'] for d in draws])  # (n, 4, 15)
+    p = np.stack([d['view_params'] for d in draws])  # (n, 4, fields)
     boxes = np.stack([d['view_boxes'] for d in draws])
-    obj, scene = p[:, :2].reshape(-1, 15), p[:, 2:].reshape(-1, 15)
+    fields = p.shape[-1]
+    obj, scene = p[:, :2].reshape(-1, fields), p[:, 2:].reshape(-1, fields)
+    assert not col_any(p, 'mask')  # no mask unless configured
 
     def col(rows, name):
         return rows[:, param_index(name)]

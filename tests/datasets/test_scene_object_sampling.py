@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from hclmm.datasets.transforms import (SceneObjectViews, boxes_hull,
-                                       sample_context_window,
+                                       mask_box, sample_context_window,
                                        sample_scene_indices, to_pixel_window)
 
 
@@ -257,3 +257,44 @@ def test_nested_boxes_give_a_scene_equal_to_the_object_and_are_flagged():
             assert not out['scene_is_object']
             assert out['img'][3].shape[:2] == (60, 60)
     assert seen == {0, 1}
+
+
+def test_mask_object_in_scene_fills_exactly_the_object_box():
+    """With ``mask_object_in_scene`` the scene view is the scene window with
+    the object's box (and nothing else) filled; the other views and the
+    image are untouched."""
+    np.random.seed(3)
+    img, boxes, results = _three_box_sample()
+    original = img.copy()
+    t = _transform(jitter_area=64 * 64, mask_object_in_scene=(7, 8, 9))
+    for _ in range(30):
+        out = t(dict(results))
+        sx1, sy1, sx2, sy2 = out['scene_bbox'].astype(int)
+        gx1, gy1, gx2, gy2 = boxes[out['object_index']]
+        want = img[sy1:sy2, sx1:sx2].copy()
+        want[gy1 - sy1:gy2 - sy1, gx1 - sx1:gx2 - sx1] = (7, 8, 9)
+        np.testing.assert_array_equal(out['img'][2], want)
+        # the object views still show the object
+        np.testing.assert_array_equal(out['img'][3], img[gy1:gy2, gx1:gx2])
+    np.testing.assert_array_equal(img, original)
+    # one value fills every channel
+    grey = _transform(mask_object_in_scene=[120])(dict(results))
+    gx1, gy1, gx2, gy2 = boxes[grey['object_index']]
+    sx1, sy1 = grey['scene_bbox'][:2].astype(int)
+    assert (grey['img'][2][gy1 - sy1:gy2 - sy1, gx1 - sx1:gx2 - sx1] ==
+            120).all()
+    with pytest.raises(ValueError, match='mask_object_in_scene'):
+        _transform(mask_object_in_scene=[1, 2])
+
+
+def test_mask_box_clips_to_the_crop():
+    crop = np.zeros((4, 5, 3), np.uint8)
+    out = mask_box(crop, (8, 11, 20, 30), origin=(6, 10), fill=np.array([5]))
+    assert out is not crop and not crop.any()
+    want = np.zeros_like(crop)
+    want[1:, 2:] = 5
+    np.testing.assert_array_equal(out, want)
+    # a box outside the crop changes nothing
+    np.testing.assert_array_equal(
+        mask_box(crop, (0, 0, 3, 3), origin=(6, 10), fill=np.array([5])),
+        crop)

@@ -12,7 +12,7 @@ import numpy as np
 
 __all__ = [
     'to_pixel_window', 'sample_context_window', 'sample_scene_indices',
-    'boxes_hull'
+    'boxes_hull', 'mask_box'
 ]
 
 Box = Tuple[float, float, float, float]
@@ -104,3 +104,28 @@ def boxes_hull(boxes: np.ndarray) -> Box:
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     return (float(boxes[:, 0].min()), float(boxes[:, 1].min()),
             float(boxes[:, 2].max()), float(boxes[:, 3].max()))
+
+
+def mask_box(crop: np.ndarray, box, origin, fill) -> np.ndarray:
+    """A copy of ``crop`` with ``box`` filled with ``fill``.
+
+    Args:
+        crop (np.ndarray): H x W (x C) image crop.
+        box (Sequence[int]): ``[x1, y1, x2, y2]`` pixel window in the
+            coordinates of the full image.
+        origin (Sequence[int]): ``(x, y)`` of the crop's top-left pixel in
+            the full image.
+        fill (np.ndarray): One value, or one per channel.
+
+    Returns:
+        np.ndarray: The masked copy (same dtype); the part of ``box`` outside
+        the crop is ignored.
+    """
+    out = crop.copy()
+    ox, oy = origin
+    h, w = crop.shape[:2]
+    x1, x2 = max(0, box[0] - ox), min(w, box[2] - ox)
+    y1, y2 = max(0, box[1] - oy), min(h, box[3] - oy)
+    if x1 < x2 and y1 < y2:
+        out[y1:y2, x1:x2] = np.asarray(fill).astype(out.dtype)
+    return out

@@ -75,7 +75,15 @@ class SceneObjectViewParams(SceneObjectViews):
                 else s['object_window']
             jobs += [(self.scene_recipe, s['scene_window']),
                      (self.scene_recipe, hyp_obj)]
-        drawn = [sample_view_params(recipe, win) for recipe, win in jobs]
+        masks = [None] * len(jobs)
+        if self.with_hyperbolic_views and self.mask_fill is not None:
+            # the fill is given in the loaded image's (BGR) channel order
+            fill = np.broadcast_to(self.mask_fill, (3, ))[::-1]
+            masks[self.num_object_views] = (s['object_box'], fill)
+        drawn = [
+            sample_view_params(recipe, win, mask)
+            for (recipe, win), mask in zip(jobs, masks)
+        ]
         results['view_boxes'] = np.stack([box for box, _ in drawn])
         results['view_params'] = np.stack([p for _, p in drawn])
         results['view_sizes'] = self.view_sizes.copy()

@@ -8,7 +8,7 @@ from mmengine.logging import print_log
 
 from hclmm.registry import TRANSFORMS
 from ..utils import build_transforms, check_on_error
-from .sampling import (boxes_hull, sample_context_window,
+from .sampling import (boxes_hull, mask_box, sample_context_window,
                        sample_scene_indices, to_pixel_window)
 
 __all__ = ['SceneObjectViews']
@@ -46,6 +46,8 @@ class SceneObjectViews(BaseTransform):
        the hyperbolic object view, as in the reference code, from the
        annotated box itself (``hyp_object_crop='box'``), so the object the
        scene is tied to is the object alone, as at zero-shot time.
+       With ``mask_object_in_scene`` the object's box is filled in the scene
+       view.
 
     Boxes are clipped to the loaded image; crops use the smallest integer
     pixel window covering a box.
@@ -88,6 +90,13 @@ class SceneObjectViews(BaseTransform):
             ``'box'`` (the annotated box, the reference's choice) or
             ``'window'`` (the same context window as the Euclidean views).
             Defaults to ``'box'``.
+        mask_object_in_scene (Sequence[float], optional): Fill the object's
+            box in the scene crop with this value (one, or one per channel
+            of the loaded image), so the scene view shows the object's
+            *context* only: the scene-object terms then learn which objects
+            a context holds instead of finding the object's pixels inside
+            the scene (docs/zero_shot.md). None keeps the object visible
+            (the reference). Defaults to None.
         on_error (str): What to do with a sample without any usable box:
             ``'raise'`` an error naming the image, or ``'skip'`` (return
             None so the dataset fetches another sample, with a warning).
@@ -104,6 +113,7 @@ class SceneObjectViews(BaseTransform):
                  max_scene_boxes: int = 5,
                  jitter_area: float = 256 * 256,
                  hyp_object_crop: str = 'box',
+                 mask_object_in_scene: Optional[Sequence[float]] = None,
                  on_error: str = 'raise') -> None:
         name = 'SceneObjectViews'
         if num_object_views < 1:
@@ -133,6 +143,13 @@ class SceneObjectViews(BaseTransform):
         self.max_scene_boxes = int(max_scene_boxes)
         self.jitter_area = float(jitter_area)
         self.hyp_object_crop = hyp_object_crop
+        self.mask_fill = None
+        if mask_object_in_scene is not None:
+            self.mask_fill = np.asarray(mask_object_in_scene, np.float32)
+            if self.mask_fill.ndim != 1 or len(self.mask_fill) not in (1, 3):
+                raise ValueError(
+                    f'{name}: mask_object_in_scene must be one value or one '
+                    f'per channel, got {mask_object_in_scene!r}')
         self.on_error = check_on_error(on_error, name)
         self.skipped = 0
 
@@ -254,6 +271,9 @@ class SceneObjectViews(BaseTransform):
         ]
         if self.with_hyperbolic_views:
             scene_crop = img[sy1:sy2, sx1:sx2]
+            if self.mask_fill is not None:
+                scene_crop = mask_box(scene_crop, s['object_box'],
+                                      (sx1, sy1), self.mask_fill)
             views.append(self._view(self.scene_pipeline, scene_crop))
             if self.hyp_object_crop == 'box':
                 bx1, by1, bx2, by2 = s['object_box']
@@ -272,6 +292,7 @@ class SceneObjectViews(BaseTransform):
                 f'scene_boxes={self.min_scene_boxes}..{self.max_scene_boxes}'
                 f', jitter_area={self.jitter_area:g}, '
                 f'hyp_object_crop={self.hyp_object_crop!r}, '
+                f'mask_object_in_scene={self.mask_fill}, '
                 f'on_error={self.on_error!r},\n'
                 f'  object_view_pipeline={self.object_pipeline},\n'
                 f'  scene_view_pipeline={self.scene_pipeline})')

@@ -11,7 +11,10 @@ A view's parameters are one float32 row laid out as :data:`VIEW_PARAM_FIELDS`:
 of brightness 0, contrast 1, saturation 2, hue 3), the four factors
 (identity when off: 1, 1, 1, 0), ``gray`` (1 if converted to grayscale),
 ``gray_r/g/b`` (normalised weights in RGB order), ``blur_sigma`` (0 when
-no blur) and ``flip`` (1 for a horizontal flip).
+no blur), ``flip`` (1 for a horizontal flip), and ``mask`` (1 when a box of
+the view is filled before the photometric steps, see
+``SceneObjectViews(mask_object_in_scene=...)``) with that box
+``mask_x1..mask_y2`` (image pixels) and its fill ``mask_r/g/b``.
 """
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
@@ -27,7 +30,9 @@ __all__ = [
 
 VIEW_PARAM_FIELDS = ('jitter', 'order0', 'order1', 'order2', 'order3',
                      'brightness', 'contrast', 'saturation', 'hue', 'gray',
-                     'gray_r', 'gray_g', 'gray_b', 'blur_sigma', 'flip')
+                     'gray_r', 'gray_g', 'gray_b', 'blur_sigma', 'flip',
+                     'mask', 'mask_x1', 'mask_y1', 'mask_x2', 'mask_y2',
+                     'mask_r', 'mask_g', 'mask_b')
 _IDENTITY = dict(order0=0, order1=1, order2=2, order3=3, brightness=1,
                  contrast=1, saturation=1, gray_r=1 / 3, gray_g=1 / 3,
                  gray_b=1 / 3)
@@ -125,7 +130,10 @@ def parse_view_pipeline(transforms: Sequence, where: str) -> ViewRecipe:
 
 
 def sample_view_params(recipe: ViewRecipe,
-                       window: Sequence[int]) -> Tuple[np.ndarray, np.ndarray]:
+                       window: Sequence[int],
+                       mask: Optional[Tuple[Sequence[float],
+                                            Sequence[float]]] = None
+                       ) -> Tuple[np.ndarray, np.ndarray]:
     """Draw one view's crop box and photometric parameters.
 
     The random numbers are drawn by the transforms themselves, in the order
@@ -136,11 +144,14 @@ def sample_view_params(recipe: ViewRecipe,
         recipe (ViewRecipe): From :func:`parse_view_pipeline`.
         window (Sequence[int]): Integer crop ``(x1, y1, x2, y2)`` in image
             pixels (what the CPU path cuts out before the view pipeline).
+        mask (tuple, optional): ``(box, fill_rgb)``: an image-pixel box to
+            fill with ``fill_rgb`` before the photometric steps.
+            Defaults to None.
 
     Returns:
         tuple: ``box`` (4,) float32, the region of the image the view shows
-        (pixel edges, ``x`` along the width), and ``params`` (15,) float32
-        laid out as :data:`VIEW_PARAM_FIELDS`.
+        (pixel edges, ``x`` along the width), and ``params`` float32 laid
+        out as :data:`VIEW_PARAM_FIELDS`.
     """
     x1, y1, x2, y2 = (int(v) for v in window)
     box = [x1, y1, x2, y2]
@@ -172,6 +183,10 @@ def sample_view_params(recipe: ViewRecipe,
     if recipe.flip is not None and \
             recipe.flip._choose_direction() is not None:
         p['flip'] = 1
+    if mask is not None:
+        (mx1, my1, mx2, my2), fill = mask
+        p.update(mask=1, mask_x1=mx1, mask_y1=my1, mask_x2=mx2, mask_y2=my2,
+                 mask_r=fill[0], mask_g=fill[1], mask_b=fill[2])
     row = np.array([float(p.get(name, 0)) for name in VIEW_PARAM_FIELDS],
                    np.float32)
     return np.array(box, np.float32), row

@@ -243,6 +243,34 @@ class SceneObjectViewPreprocessor(SelfSupDataPreprocessor):
             x.index_copy_(0, sel, sub)
         return x
 
+    @staticmethod
+    def _fill_masks(x: torch.Tensor, params: np.ndarray,
+                    rois: torch.Tensor,
+                    params_dev: torch.Tensor) -> torch.Tensor:
+        """Fill the mask box of the views that have one (``mask`` in their
+        parameters): every output pixel whose centre falls inside the box,
+        in image coordinates, gets the fill colour."""
+        col = param_index
+        idx = np.flatnonzero(params[:, col('mask')] > 0)
+        if not idx.size:
+            return x
+        height, width = x.shape[-2:]
+        sel = torch.from_numpy(idx).to(x.device)
+        box = rois.index_select(0, sel)[:, 1:5]
+        p = params_dev.index_select(0, sel)
+        m = p[:, col('mask_x1'):col('mask_y2') + 1]
+        fill = p[:, col('mask_r'):col('mask_b') + 1]
+        steps_x = (torch.arange(width, device=x.device) + 0.5) / width
+        steps_y = (torch.arange(height, device=x.device) + 0.5) / height
+        cx = box[:, :1] + steps_x * (box[:, 2:3] - box[:, :1])
+        cy = box[:, 1:2] + steps_y * (box[:, 3:4] - box[:, 1:2])
+        in_x = (cx >= m[:, :1]) & (cx < m[:, 2:3])
+        in_y = (cy >= m[:, 1:2]) & (cy < m[:, 3:4])
+        inside = (in_y[:, :, None] & in_x[:, None, :])[:, None]
+        sub = torch.where(inside, fill[:, :, None, None].to(x.dtype),
+                          x.index_select(0, sel))
+        return x.index_copy(0, sel, sub)
+
     def make_views(self, inputs: List[torch.Tensor],
                    samples: list) -> List[torch.Tensor]:
         """The list of normalised ``(N, 3, H, W)`` views of a batch."""
@@ -281,6 +309,7 @@ class SceneObjectViewPreprocessor(SelfSupDataPreprocessor):
             out = roi_align(batch, rois_dev, output_size=size,
                             spatial_scale=1.0, sampling_ratio=-1,
                             aligned=True)
+            out = self._fill_masks(out, host, rois_dev, params_dev)
             out = self._augment(out, host, params_dev)
             if self._enable_normalize:
                 out = (out - self.mean) / self.std
