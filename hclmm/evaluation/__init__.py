@@ -4,11 +4,14 @@ from .geometry import (as_manifold, check_geometry, embedding_norm,
 from .knn_eval import embedding_knn_top1
 from .metrics import SceneObjectMetric
 from .ooc_scores import OOC_SCORES, ooc_scores
-from .zero_shot import DEFAULT_OOC_SCORE, ZERO_SHOT_KEYS, zero_shot_metrics
+from .zero_shot import (DEFAULT_OOC_SCORE, DEFAULT_RETRIEVAL_SCORE,
+                        RETRIEVAL_SCORES, ZERO_SHOT_KEYS, retrieval_dist,
+                        zero_shot_metrics)
 
 __all__ = [
     'as_manifold', 'check_geometry', 'embedding_norm', 'embedding_pairwise_dist',
     'embedding_paired_dist', 'embedding_knn_top1', 'ZERO_SHOT_KEYS',
-    'DEFAULT_OOC_SCORE', 'zero_shot_metrics', 'OOC_SCORES', 'ooc_scores',
+    'DEFAULT_OOC_SCORE', 'DEFAULT_RETRIEVAL_SCORE', 'RETRIEVAL_SCORES',
+    'retrieval_dist', 'zero_shot_metrics', 'OOC_SCORES', 'ooc_scores',
     'SceneObjectMetric'
 ]

@@ -11,12 +11,16 @@ from .geometry import as_manifold, embedding_norm, embedding_pairwise_dist
 from .knn_eval import embedding_knn_top1
 from .ooc_scores import OOC_SCORES, ooc_scores
 
-__all__ = ['ZERO_SHOT_KEYS', 'DEFAULT_OOC_SCORE', 'zero_shot_metrics']
+__all__ = [
+    'ZERO_SHOT_KEYS', 'DEFAULT_OOC_SCORE', 'RETRIEVAL_SCORES',
+    'DEFAULT_RETRIEVAL_SCORE', 'retrieval_dist', 'zero_shot_metrics'
+]
 
 #: The keys of ``zero_shot.json``, in the order they are written.
 ZERO_SHOT_KEYS = ('scene_object_norm_auroc', 'label_count_spearman',
                   'retrieval_map', 'retrieval_recall_at_1',
                   'retrieval_class_map', 'retrieval_class_recall_at_1',
+                  'retrieval_score', 'retrieval_class_map_by_score',
                   'ooc_auroc', 'ooc_score', 'ooc_auroc_by_score',
                   'object_knn_top1', 'num_scenes', 'num_objects')
 
@@ -24,6 +28,46 @@ ZERO_SHOT_KEYS = ('scene_object_norm_auroc', 'label_count_spearman',
 #: the toy val split, see docs/zero_shot.md); ``company`` where the scenes'
 #: backbone features are not given.
 DEFAULT_OOC_SCORE = 'company_backbone'
+
+#: How a scene ranks the objects in retrieval (smaller = nearer):
+#: ``distance`` (geodesic), ``excess_distance`` (geodesic distance minus the
+#: object's own distance to the origin) and ``direction`` (``1 - cos``).
+RETRIEVAL_SCORES = ('distance', 'excess_distance', 'direction')
+
+#: The comparison behind ``retrieval_*`` (chosen by measurement on the toy
+#: val split, see docs/zero_shot.md).
+DEFAULT_RETRIEVAL_SCORE = 'excess_distance'
+
+
+def retrieval_dist(scenes: torch.Tensor, objects: torch.Tensor,
+                   manifold, score: str = DEFAULT_RETRIEVAL_SCORE
+                   ) -> torch.Tensor:
+    """N x M ranking values of objects for scenes (smaller = nearer).
+
+    ``excess_distance`` is ``d(scene, object) - d(origin, object)``: how much
+    farther the object is from the scene than from the origin. It does not
+    grow with the object's norm (an object far out in the scene's direction
+    is *nearer* than the origin is), so objects with small norms stop
+    being everyone's nearest neighbours; for objects near the boundary it
+    tends to the Busemann function of the object's ideal point at the scene.
+
+    Args:
+        scenes (Tensor): N x D scene points.
+        objects (Tensor): M x D object points.
+        manifold (Manifold): The space of the points.
+        score (str): One of :data:`RETRIEVAL_SCORES`.
+    """
+    if score == 'direction':
+        unit_s = torch.nn.functional.normalize(scenes, dim=-1)
+        unit_o = torch.nn.functional.normalize(objects, dim=-1)
+        return 1 - unit_s @ unit_o.T
+    dist = manifold.pairwise_dist(scenes, objects)
+    if score == 'excess_distance':
+        return dist - manifold.dist0(objects)[None]
+    if score == 'distance':
+        return dist
+    raise ValueError(f'retrieval score must be one of {RETRIEVAL_SCORES}, '
+                     f'got {score!r}')
 
 
 def _finite_or_none(value) -> Optional[float]:
@@ -43,6 +87,7 @@ def zero_shot_metrics(scene_points: torch.Tensor,
                       object_ooc=None,
                       scene_feats=None,
                       ooc_score: Optional[str] = None,
+                      retrieval_score: str = DEFAULT_RETRIEVAL_SCORE,
                       knn_k: int = 1,
                       chunk_size: int = 1024,
                       rtol: float = 1e-6) -> Dict[str, object]:
@@ -58,15 +103,17 @@ def zero_shot_metrics(scene_points: torch.Tensor,
     - ``label_count_spearman``: Spearman correlation between the number of
       objects of an image and the norm of its scene embedding (sign kept;
       HCL expects it negative: busier scenes sit nearer the origin).
-    - ``retrieval_map``: every scene queries all objects ranked by distance;
-      its own objects are relevant. Mean average precision over scenes with
+    - ``retrieval_map``: every scene queries all objects ranked by
+      ``retrieval_score`` (:func:`retrieval_dist`); its own objects are
+      relevant. Mean average precision over scenes with
       at least one object.
     - ``retrieval_recall_at_1``: fraction of those scenes whose nearest
       object is one of their own.
     - ``retrieval_class_map``, ``retrieval_class_recall_at_1``: the same
       with every object of a category present in the scene relevant (the
       instance-level task is ill-posed among identical-looking objects of
-      one category).
+      one category); ``retrieval_class_map_by_score`` holds the class-level
+      mAP of every ranking of :data:`RETRIEVAL_SCORES`.
     - ``ooc_auroc_by_score``: score name -> AUROC of flagging
       out-of-context objects (positives) by each score of
       :func:`~hclmm.evaluation.ooc_scores.ooc_scores`; ``ooc_auroc`` is the
@@ -101,6 +148,9 @@ def zero_shot_metrics(scene_points: torch.Tensor,
             :data:`~hclmm.evaluation.ooc_scores.OOC_SCORES`. None:
             :data:`DEFAULT_OOC_SCORE`, or ``'company'`` without
             ``scene_feats``. Defaults to None.
+        retrieval_score (str): The ranking behind ``retrieval_*``, one of
+            :data:`RETRIEVAL_SCORES`. Defaults to
+            :data:`DEFAULT_RETRIEVAL_SCORE`.
         knn_k (int): Neighbours of the kNN classifier. Defaults to 1.
         chunk_size (int): Rows of distance matrices computed at once, which
             bounds memory to ``chunk_size x M`` floats. Defaults to 1024.
@@ -114,6 +164,9 @@ def zero_shot_metrics(scene_points: torch.Tensor,
     if ooc_score is None:
         ooc_score = DEFAULT_OOC_SCORE if scene_feats is not None else \
             'company'
+    if retrieval_score not in RETRIEVAL_SCORES:
+        raise ValueError(f'retrieval_score must be one of {RETRIEVAL_SCORES}'
+                         f', got {retrieval_score!r}')
     if ooc_score not in OOC_SCORES:
         raise ValueError(f'ooc_score must be one of {OOC_SCORES}, got '
                          f'{ooc_score!r}')
@@ -156,24 +209,35 @@ def zero_shot_metrics(scene_points: torch.Tensor,
     _, label_index = np.unique(object_labels, return_inverse=True)
     has = np.zeros((num_scenes, label_index.max() + 1), dtype=bool)
     has[object_scene, label_index] = True
-    aps, hits, class_aps, class_hits = [], [], [], []
+    aps, hits, class_hits = [], [], []
+    by_score = {name: [] for name in RETRIEVAL_SCORES}
     for start in range(0, num_scenes, chunk_size):
         stop = min(start + chunk_size, num_scenes)
-        dist = embedding_pairwise_dist(scene_points[start:stop],
-                                       object_points, manifold, c)
-        dist = dist.double().numpy()
-        rel = object_scene[None, :] == np.arange(start, stop)[:, None]
-        aps.append(retrieval_average_precision(dist, rel))
-        hits.append(recall_at_k(dist, rel, k=1, reduction='none'))
-        rel = has[start:stop][:, label_index]
-        class_aps.append(retrieval_average_precision(dist, rel))
-        class_hits.append(recall_at_k(dist, rel, k=1, reduction='none'))
+        own = object_scene[None, :] == np.arange(start, stop)[:, None]
+        same_class = has[start:stop][:, label_index]
+        for name in RETRIEVAL_SCORES:
+            dist = retrieval_dist(scene_points[start:stop], object_points,
+                                  manifold, name).double().numpy()
+            by_score[name].append(
+                retrieval_average_precision(dist, same_class))
+            if name == retrieval_score:
+                aps.append(retrieval_average_precision(dist, own))
+                hits.append(recall_at_k(dist, own, k=1, reduction='none'))
+                class_hits.append(
+                    recall_at_k(dist, same_class, k=1, reduction='none'))
+    class_aps = by_score[retrieval_score]
     for key, ap, hit in (('retrieval', aps, hits),
                          ('retrieval_class', class_aps, class_hits)):
         ap, hit = np.concatenate(ap), np.concatenate(hit)
         if not np.isnan(ap).all():
             out[f'{key}_map'] = float(np.nanmean(ap))
             out[f'{key}_recall_at_1'] = float(np.nanmean(hit))
+    out['retrieval_score'] = retrieval_score
+    out['retrieval_class_map_by_score'] = {
+        name: _finite_or_none(np.nanmean(np.concatenate(ap)))
+        if not np.isnan(np.concatenate(ap)).all() else None
+        for name, ap in by_score.items()
+    }
 
     if object_ooc is not None:
         ooc = np.asarray(object_ooc).reshape(-1).astype(bool)

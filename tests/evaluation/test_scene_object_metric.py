@@ -77,12 +77,13 @@ def test_test_tool_prints_prefixed_metrics_and_two_processes_agree(
     report = json.loads((root / 'tool' / 'zero_shot.json').read_text())
     compared = 0
     for key, value in report.items():
-        if key == 'ooc_auroc_by_score':
-            for name, auroc in value.items():
-                assert auroc == pytest.approx(
-                    one[f'zero_shot/ooc_auroc_{name}'], abs=1e-6), name
+        if key in ('ooc_auroc_by_score', 'retrieval_class_map_by_score'):
+            for name, number in value.items():
+                flat = f"zero_shot/{key[:-len('_by_score')]}_{name}"
+                assert number == pytest.approx(one[flat], abs=1e-6), flat
                 compared += 1
-        elif key != 'ooc_score' and value is not None:
+        elif key not in ('ooc_score', 'retrieval_score') \
+                and value is not None:
             assert value == pytest.approx(one[f'zero_shot/{key}'],
                                           abs=1e-6), key
             compared += 1

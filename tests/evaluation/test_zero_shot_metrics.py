@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from hclmm.evaluation import (ZERO_SHOT_KEYS, embedding_knn_top1,
-                              embedding_norm, embedding_paired_dist,
-                              embedding_pairwise_dist, zero_shot_metrics)
+from hclmm.evaluation import (RETRIEVAL_SCORES, ZERO_SHOT_KEYS, as_manifold,
+                              embedding_knn_top1, embedding_norm,
+                              embedding_paired_dist, embedding_pairwise_dist,
+                              retrieval_dist, zero_shot_metrics)
 
 # Two scenes and three objects in the plane (Euclidean geometry):
 # o0, o1 belong to scene 0; o2 to scene 1.
@@ -197,8 +198,9 @@ def test_poincare_geometry_changes_the_ranking():
     # (which is nearer to b under both geometries).
     two_scenes = torch.tensor([[0.5, 0.0], [-0.5, 0.0]])
     hyp = zero_shot_metrics(two_scenes, objects, [1, 0], [0, 1], 'poincare',
-                            1.0)
-    euc = zero_shot_metrics(two_scenes, objects, [1, 0], [0, 1], 'euclidean')
+                            1.0, retrieval_score='distance')
+    euc = zero_shot_metrics(two_scenes, objects, [1, 0], [0, 1], 'euclidean',
+                            retrieval_score='distance')
     assert hyp['retrieval_recall_at_1'] == 0.5
     assert euc['retrieval_recall_at_1'] == 0.0
     # Out of context: both objects in the scene, a marked; a is the farther
@@ -251,3 +253,65 @@ def test_embedding_knn_with_a_bank_and_chunks():
         bank_labels=flipped) == 0.0
     with pytest.raises(ValueError, match='bank_labels'):
         embedding_knn_top1(points, labels, 'euclidean', bank_points=points)
+
+
+def test_retrieval_scores_by_hand():
+    """``excess_distance`` = d(scene, object) - d(0, object) and
+    ``direction`` = 1 - cos, on the two-scene example: from the scene at
+    (0.5, 0) the geodesic distance prefers the low-norm object b, the excess
+    distance and the direction prefer a, which lies in the scene's
+    direction."""
+    scenes = torch.tensor([[0.5, 0.0], [-0.5, 0.0]], dtype=torch.float64)
+    objects = torch.tensor([[0.9, 0.0], [0.5, -0.45]], dtype=torch.float64)
+    ball = as_manifold('poincare', 1.0)
+
+    def dist(s, o):
+        s, o = np.asarray(s), np.asarray(o)
+        return math.acosh(1 + 2 * np.sum((s - o)**2) /
+                          ((1 - np.sum(s**2)) * (1 - np.sum(o**2))))
+
+    def dist0(o):
+        return 2 * math.atanh(float(np.linalg.norm(o)))
+
+    excess = [[dist(s, o) - dist0(o) for o in objects.numpy()]
+              for s in scenes.numpy()]
+    np.testing.assert_allclose(
+        retrieval_dist(scenes, objects, ball, 'excess_distance').numpy(),
+        excess, rtol=1e-9)
+    cos_b = 0.5 / math.hypot(0.5, 0.45)
+    np.testing.assert_allclose(
+        retrieval_dist(scenes, objects, ball, 'direction').numpy(),
+        [[0, 1 - cos_b], [2, 1 + cos_b]], atol=1e-12)
+    np.testing.assert_allclose(
+        retrieval_dist(scenes, objects, ball, 'distance').numpy(),
+        [[dist(s, o) for o in objects.numpy()] for s in scenes.numpy()],
+        rtol=1e-9)
+    # Euclidean analogue: |s - o| - |o|
+    flat = as_manifold('euclidean')
+    np.testing.assert_allclose(
+        retrieval_dist(scenes, objects, flat, 'excess_distance').numpy(),
+        torch.cdist(scenes, objects).numpy() -
+        objects.norm(dim=1).numpy()[None], rtol=1e-12)
+    with pytest.raises(ValueError, match='retrieval score'):
+        retrieval_dist(scenes, objects, ball, 'angle')
+    # a belongs to scene 0, b to scene 1 (classes 0 and 1)
+    out = {
+        name: zero_shot_metrics(scenes, objects, [0, 1], [0, 1], 'poincare',
+                                1.0, retrieval_score=name)
+        for name in RETRIEVAL_SCORES
+    }
+    assert out['distance']['retrieval_recall_at_1'] == 0.5
+    assert out['distance']['retrieval_map'] == pytest.approx(0.75)
+    for name in ('excess_distance', 'direction'):
+        assert out[name]['retrieval_recall_at_1'] == 1.0
+        assert out[name]['retrieval_map'] == 1.0
+        assert out[name]['retrieval_score'] == name
+    # every key of the by-score dict equals that score's class-level mAP
+    for name, result in out.items():
+        assert result['retrieval_class_map_by_score'] == pytest.approx(
+            {n: out[n]['retrieval_class_map'] for n in RETRIEVAL_SCORES})
+    assert out['distance']['retrieval_class_map_by_score'] == pytest.approx(
+        dict(distance=0.75, excess_distance=1.0, direction=1.0))
+    with pytest.raises(ValueError, match='retrieval_score'):
+        zero_shot_metrics(scenes, objects, [0, 1], [0, 1], 'poincare', 1.0,
+                          retrieval_score='angle')

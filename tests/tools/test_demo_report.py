@@ -31,7 +31,9 @@ def test_table_and_checks(tmp_path):
     good = _write(tmp_path, 'good', scene_object_norm_auroc=0.95,
                   retrieval_map=0.02, object_knn_top1=0.975,
                   retrieval_class_map=0.5, ooc_auroc=0.8,
-                  ooc_auroc_by_score=dict(company=0.8, distance=0.4))
+                  ooc_auroc_by_score=dict(company=0.8, distance=0.4),
+                  retrieval_class_map_by_score=dict(distance=0.45,
+                                                    excess_distance=0.5))
     bad = _write(tmp_path, 'bad', scene_object_norm_auroc=0.5,
                  retrieval_map=0.01, object_knn_top1=0.96,
                  retrieval_class_map=0.3, ooc_auroc=0.74,
@@ -52,6 +54,8 @@ def test_table_and_checks(tmp_path):
     assert ('| out-of-context AUROC, score `distance` | 0.400 | n/a | '
             '0.500 |') in text
     assert '| scene -> object class-level mAP | 0.500 | 0.300 | 0.400 |' \
+        in text
+    assert '| class-level mAP, ranking `distance` | 0.450 | n/a | n/a |' \
         in text
     checks = [ln for ln in text.splitlines() if ln.startswith('- A:') and '**' in ln]
     assert len(checks) == 5 and all(ln.endswith('**pass**') for ln in checks)

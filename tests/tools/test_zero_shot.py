@@ -22,11 +22,13 @@ BASELINE_CONFIG = ROOT / 'configs' / 'hcl' / 'mocov2_resnet18_toy-scenes.py'
 KEYS = {
     'scene_object_norm_auroc', 'label_count_spearman', 'retrieval_map',
     'retrieval_recall_at_1', 'retrieval_class_map',
-    'retrieval_class_recall_at_1', 'ooc_auroc', 'ooc_score',
+    'retrieval_class_recall_at_1', 'retrieval_score',
+    'retrieval_class_map_by_score', 'ooc_auroc', 'ooc_score',
     'ooc_auroc_by_score', 'object_knn_top1', 'num_scenes', 'num_objects'
 }
 NON_RATES = {'num_scenes', 'num_objects', 'label_count_spearman', 'ooc_score',
-             'ooc_auroc_by_score'}
+             'ooc_auroc_by_score', 'retrieval_score',
+             'retrieval_class_map_by_score'}
 PLOTS = ('norm_hist.png', 'poincare_disk.png', 'retrieval_examples.png')
 
 
@@ -131,9 +133,11 @@ def _reference(ann_file, img_dir, img_size=32, max_images=None):
 
 def _assert_same(report, want):
     report, want = dict(report), dict(want)
-    by_score = want.pop('ooc_auroc_by_score')
-    assert report.pop('ooc_auroc_by_score') == (
-        by_score if by_score is None else pytest.approx(by_score))
+    for key in ('ooc_auroc_by_score', 'retrieval_class_map_by_score'):
+        by_score = want.pop(key)
+        assert report.pop(key) == (
+            by_score if by_score is None else pytest.approx(by_score))
+    assert report.pop('retrieval_score') == want.pop('retrieval_score')
     assert report == pytest.approx(want)
 
 

@@ -24,6 +24,12 @@ METRICS = [
     ('num_scenes', 'scenes'),
     ('num_objects', 'objects'),
 ]
+# rows added under a metric: its value for every score of a by-score dict
+BY_SCORE = {
+    'retrieval_class_map': ('retrieval_class_map_by_score',
+                            'class-level mAP, ranking'),
+    'ooc_auroc': ('ooc_auroc_by_score', 'out-of-context AUROC, score'),
+}
 PLOTS = ['norm_hist.png', 'poincare_disk.png', 'retrieval_examples.png']
 
 
@@ -97,17 +103,18 @@ def build_report(runs, out_path, compare=()):
     for key, label in METRICS:
         lines.append(f'| {label} | ' +
                      ' | '.join(fmt(r.get(key)) for r in results) + ' |')
-        if key == 'ooc_auroc':
+        by_score = BY_SCORE.get(key)
+        if by_score is not None:
+            dict_key, row_label = by_score
             scores = []
             for r in results:
-                for name in r.get('ooc_auroc_by_score') or {}:
+                for name in r.get(dict_key) or {}:
                     if name not in scores:
                         scores.append(name)
             for score in scores:
-                lines.append(f'| out-of-context AUROC, score `{score}` | ' +
-                             ' | '.join(
-                                 fmt((r.get('ooc_auroc_by_score') or {}
-                                      ).get(score)) for r in results) + ' |')
+                lines.append(f'| {row_label} `{score}` | ' + ' | '.join(
+                    fmt((r.get(dict_key) or {}).get(score))
+                    for r in results) + ' |')
     by_name = dict(zip(names, results))
     if compare:
         lines += ['', '## Checks', '']

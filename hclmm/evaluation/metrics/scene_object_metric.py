@@ -9,7 +9,8 @@ from mmengine.evaluator import BaseMetric
 from hclmm.geometry import build_manifold
 from hclmm.registry import METRICS
 from ..knn_eval import embedding_knn_top1
-from ..zero_shot import DEFAULT_OOC_SCORE, zero_shot_metrics
+from ..zero_shot import (DEFAULT_OOC_SCORE, DEFAULT_RETRIEVAL_SCORE,
+                         zero_shot_metrics)
 
 __all__ = ['SceneObjectMetric']
 
@@ -31,7 +32,8 @@ class SceneObjectMetric(BaseMetric):
     gathered and put back in dataset order, so N processes report what one
     does. Reported (prefix ``zero_shot/``): the keys of
     :func:`~hclmm.evaluation.zero_shot_metrics` with
-    ``ooc_auroc_by_score`` flattened to ``ooc_auroc_<score>``, plus
+    ``ooc_auroc_by_score`` flattened to ``ooc_auroc_<score>`` and
+    ``retrieval_class_map_by_score`` to ``retrieval_class_map_<score>``, plus
     ``object_knn_top1_backbone`` (leave-one-out kNN of the objects on
     L2-normalised backbone features) and the mean norms ``scene_norm`` and
     ``object_norm``. Undefined values are left out.
@@ -39,6 +41,8 @@ class SceneObjectMetric(BaseMetric):
     Args:
         ooc_score (str): The score behind ``ooc_auroc``. Defaults to
             :data:`~hclmm.evaluation.DEFAULT_OOC_SCORE`.
+        retrieval_score (str): The ranking behind ``retrieval_*``. Defaults
+            to :data:`~hclmm.evaluation.DEFAULT_RETRIEVAL_SCORE`.
         knn_k (int): Neighbours of the kNN classifiers. Defaults to 1.
         collect_device (str): ``'cpu'`` or ``'gpu'``. Defaults to 'cpu'.
         prefix (str, optional): Defaults to ``'zero_shot'``.
@@ -48,11 +52,13 @@ class SceneObjectMetric(BaseMetric):
 
     def __init__(self,
                  ooc_score: Optional[str] = None,
+                 retrieval_score: Optional[str] = None,
                  knn_k: int = 1,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.ooc_score = ooc_score
+        self.retrieval_score = retrieval_score or DEFAULT_RETRIEVAL_SCORE
         self.knn_k = int(knn_k)
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
@@ -151,11 +157,14 @@ class SceneObjectMetric(BaseMetric):
             object_ooc=data['object_ooc'],
             scene_feats=data['scene_feats'],
             ooc_score=self.ooc_score,
+            retrieval_score=self.retrieval_score,
             knn_k=self.knn_k)
-        by_score = metrics.pop('ooc_auroc_by_score') or {}
+        for key in ('ooc_auroc', 'retrieval_class_map'):
+            by_score = metrics.pop(f'{key}_by_score') or {}
+            for name, value in by_score.items():
+                metrics[f'{key}_{name}'] = value
         metrics.pop('ooc_score')
-        for name, value in by_score.items():
-            metrics[f'ooc_auroc_{name}'] = value
+        metrics.pop('retrieval_score')
         metrics['scene_norm'] = float(
             manifold.dist0(scene_points.double()).mean())
         if len(labels):
