@@ -3,6 +3,7 @@ from .geometry import (as_manifold, check_geometry, embedding_norm,
                        embedding_paired_dist, embedding_pairwise_dist)
 from .knn_eval import embedding_knn_top1
 from .metrics import SceneObjectMetric
+from .ooc_diagnostics import OOC_DIAGNOSTIC_KEYS, ooc_diagnostics
 from .ooc_scores import OOC_SCORES, ooc_scores
 from .zero_shot import (DEFAULT_OOC_SCORE, DEFAULT_RETRIEVAL_SCORE,
                         RETRIEVAL_SCORES, ZERO_SHOT_KEYS, retrieval_dist,
@@ -13,5 +14,6 @@ __all__ = [
     'embedding_paired_dist', 'embedding_knn_top1', 'ZERO_SHOT_KEYS',
     'DEFAULT_OOC_SCORE', 'DEFAULT_RETRIEVAL_SCORE', 'RETRIEVAL_SCORES',
     'retrieval_dist', 'zero_shot_metrics', 'OOC_SCORES', 'ooc_scores',
+    'OOC_DIAGNOSTIC_KEYS', 'ooc_diagnostics',
     'SceneObjectMetric'
 ]

@@ -14,6 +14,7 @@ import torch.nn as nn
 from mmengine.model import BaseModel
 
 from fixtures.toy_scenes import make_toy_scenes
+from hclmm.evaluation import OOC_DIAGNOSTIC_KEYS, ooc_diagnostics
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / 'tools' / 'analysis_tools' / 'zero_shot.py'
@@ -392,3 +393,18 @@ def test_main_with_the_euclidean_baseline(toy, tmp_path, capsys):
     assert result['manifold'].name == 'euclidean' and result['c'] is None
     report = _check_report(out_dir, toy, capsys.readouterr().out, 'Euclidean')
     assert report == result['metrics']
+    # the toy images carry scene types and pasted objects: the diagnostics
+    # are written, equal to the function on the same embeddings
+    emb = result['embeddings']
+    assert 0 < int(emb['object_ooc'].sum()) < len(emb['object_ooc'])
+    diagnostics = json.loads((out_dir / 'ooc_diagnostics.json').read_text())
+    val = _val(toy)
+    types = {im['id']: im['scene_type'] for im in val['images'][:6]}
+    want = ooc_diagnostics(emb['object_points'], emb['object_scene'],
+                           emb['object_labels'], emb['object_ooc'],
+                           emb['scene_feats'], list(types.values()))
+    assert list(diagnostics) == list(OOC_DIAGNOSTIC_KEYS)
+    assert diagnostics == pytest.approx(want)
+    assert diagnostics['ooc_rate'] == pytest.approx(
+        np.mean([a.get('out_of_context', 0) for a in val['annotations']
+                 if a['image_id'] in types]))

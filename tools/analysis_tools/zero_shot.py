@@ -404,6 +404,22 @@ def _retrieval_plot(emb, dataset, out_file, num_examples, top_k=5):
         '(green: the scene\'s own object, red: another image\'s)')
 
 
+def _ooc_diagnostics(emb: Dict, dataset) -> Optional[Dict]:
+    """The out-of-context diagnostics (docs/zero_shot.md) when every image
+    has a ``scene_type`` and some objects are marked out of context."""
+    from hclmm.evaluation import ooc_diagnostics
+    infos = [dataset.get_data_info(i) for i in range(len(dataset))]
+    types = [info.get('scene_type') for info in infos if info['is_scene']]
+    ooc = emb['object_ooc']
+    if not types or any(t is None for t in types) or ooc is None or \
+            not 0 < int(np.sum(ooc)) < len(ooc) or \
+            emb['scene_feats'] is None:
+        return None
+    return ooc_diagnostics(emb['object_points'], emb['object_scene'],
+                           emb['object_labels'], ooc, emb['scene_feats'],
+                           types)
+
+
 # ----------------------------------------------------------------- main
 def run_zero_shot(model,
                   dataset,
@@ -479,6 +495,11 @@ def run_zero_shot(model,
                                num_examples)
     if examples:
         files['retrieval_examples'] = examples
+    diagnostics = _ooc_diagnostics(emb, dataset)
+    if diagnostics is not None:
+        files['ooc_diagnostics'] = osp.join(out_dir, 'ooc_diagnostics.json')
+        with open(files['ooc_diagnostics'], 'w') as f:
+            json.dump(diagnostics, f, indent=2)
     return dict(
         metrics=metrics,
         files=files,
