@@ -358,7 +358,7 @@ def _disk_plot(emb, norms, out_file, max_scenes=400, max_objects=2000):
 
 
 def _retrieval_plot(emb, dataset, out_file, num_examples, top_k=5):
-    from hclmm.evaluation import embedding_pairwise_dist
+    from hclmm.evaluation import DEFAULT_RETRIEVAL_SCORE, retrieval_dist
     from hclmm.visualization import plot_retrieval_examples
     owner = emb['object_scene']
     counts = np.bincount(owner, minlength=emb['scene_points'].shape[0])
@@ -368,9 +368,10 @@ def _retrieval_plot(emb, dataset, out_file, num_examples, top_k=5):
     picks = candidates[np.linspace(
         0, len(candidates) - 1, min(num_examples, len(candidates))).astype(
             int)]
-    dist = embedding_pairwise_dist(emb['scene_points'][picks].double(),
-                                   emb['object_points'].double(),
-                                   emb['manifold']).numpy()
+    # ranked as retrieval_map ranks them
+    dist = retrieval_dist(emb['scene_points'][picks].double(),
+                          emb['object_points'].double(), emb['manifold'],
+                          DEFAULT_RETRIEVAL_SCORE).numpy()
     classes = dataset.metainfo.get('classes') or ()
     examples = []
     for row, scene in zip(dist, picks):
@@ -400,8 +401,9 @@ def _retrieval_plot(emb, dataset, out_file, num_examples, top_k=5):
     return plot_retrieval_examples(
         examples,
         out_file,
-        title=f'nearest objects by {emb["manifold"].describe()} distance '
-        '(green: the scene\'s own object, red: another image\'s)')
+        title=f'nearest objects by {DEFAULT_RETRIEVAL_SCORE} '
+        f'({emb["manifold"].describe()}; green: the scene\'s own object, '
+        'red: another image\'s)')
 
 
 def _ooc_diagnostics(emb: Dict, dataset) -> Optional[Dict]:
