@@ -7,13 +7,14 @@ from .ooc_diagnostics import OOC_DIAGNOSTIC_KEYS, ooc_diagnostics
 from .ooc_scores import OOC_SCORES, ooc_scores
 from .zero_shot import (DEFAULT_OOC_SCORE, DEFAULT_RETRIEVAL_SCORE,
                         RETRIEVAL_SCORES, ZERO_SHOT_KEYS, retrieval_dist,
-                        zero_shot_metrics)
+                        retrieval_dists, zero_shot_metrics)
 
 __all__ = [
     'as_manifold', 'check_geometry', 'embedding_norm', 'embedding_pairwise_dist',
     'embedding_paired_dist', 'embedding_knn_top1', 'ZERO_SHOT_KEYS',
     'DEFAULT_OOC_SCORE', 'DEFAULT_RETRIEVAL_SCORE', 'RETRIEVAL_SCORES',
-    'retrieval_dist', 'zero_shot_metrics', 'OOC_SCORES', 'ooc_scores',
+    'retrieval_dist', 'retrieval_dists', 'zero_shot_metrics', 'OOC_SCORES',
+    'ooc_scores',
     'OOC_DIAGNOSTIC_KEYS', 'ooc_diagnostics',
     'SceneObjectMetric'
 ]

@@ -7,13 +7,14 @@ import torch
 
 from .functional import (auroc, merge_close_values, recall_at_k,
                          retrieval_average_precision, spearman)
-from .geometry import as_manifold, embedding_norm, embedding_pairwise_dist
+from .geometry import as_manifold, embedding_norm
 from .knn_eval import embedding_knn_top1
 from .ooc_scores import OOC_SCORES, ooc_scores
 
 __all__ = [
     'ZERO_SHOT_KEYS', 'DEFAULT_OOC_SCORE', 'RETRIEVAL_SCORES',
-    'DEFAULT_RETRIEVAL_SCORE', 'retrieval_dist', 'zero_shot_metrics'
+    'DEFAULT_RETRIEVAL_SCORE', 'retrieval_dist', 'retrieval_dists',
+    'zero_shot_metrics'
 ]
 
 #: The keys of ``zero_shot.json``, in the order they are written.
@@ -39,10 +40,11 @@ RETRIEVAL_SCORES = ('distance', 'excess_distance', 'direction')
 DEFAULT_RETRIEVAL_SCORE = 'excess_distance'
 
 
-def retrieval_dist(scenes: torch.Tensor, objects: torch.Tensor,
-                   manifold, score: str = DEFAULT_RETRIEVAL_SCORE
-                   ) -> torch.Tensor:
-    """N x M ranking values of objects for scenes (smaller = nearer).
+def retrieval_dists(scenes: torch.Tensor, objects: torch.Tensor, manifold,
+                    scores=RETRIEVAL_SCORES) -> Dict[str, torch.Tensor]:
+    """N x M ranking values of objects for scenes (smaller = nearer), one
+    matrix per ranking in ``scores``; the geodesic distances are computed
+    once for ``distance`` and ``excess_distance``.
 
     ``excess_distance`` is ``d(scene, object) - d(origin, object)``: how much
     farther the object is from the scene than from the origin. It does not
@@ -55,19 +57,30 @@ def retrieval_dist(scenes: torch.Tensor, objects: torch.Tensor,
         scenes (Tensor): N x D scene points.
         objects (Tensor): M x D object points.
         manifold (Manifold): The space of the points.
-        score (str): One of :data:`RETRIEVAL_SCORES`.
+        scores (Sequence[str]): Names from :data:`RETRIEVAL_SCORES`.
+            Defaults to all of them.
     """
-    if score == 'direction':
+    unknown = [name for name in scores if name not in RETRIEVAL_SCORES]
+    if unknown:
+        raise ValueError(f'retrieval score must be one of '
+                         f'{RETRIEVAL_SCORES}, got {unknown[0]!r}')
+    out = {}
+    if 'distance' in scores or 'excess_distance' in scores:
+        out['distance'] = manifold.pairwise_dist(scenes, objects)
+        out['excess_distance'] = out['distance'] - \
+            manifold.dist0(objects)[None]
+    if 'direction' in scores:
         unit_s = torch.nn.functional.normalize(scenes, dim=-1)
         unit_o = torch.nn.functional.normalize(objects, dim=-1)
-        return 1 - unit_s @ unit_o.T
-    dist = manifold.pairwise_dist(scenes, objects)
-    if score == 'excess_distance':
-        return dist - manifold.dist0(objects)[None]
-    if score == 'distance':
-        return dist
-    raise ValueError(f'retrieval score must be one of {RETRIEVAL_SCORES}, '
-                     f'got {score!r}')
+        out['direction'] = 1 - unit_s @ unit_o.T
+    return {name: out[name] for name in scores}
+
+
+def retrieval_dist(scenes: torch.Tensor, objects: torch.Tensor,
+                   manifold, score: str = DEFAULT_RETRIEVAL_SCORE
+                   ) -> torch.Tensor:
+    """One ranking of :func:`retrieval_dists` (N x M, smaller = nearer)."""
+    return retrieval_dists(scenes, objects, manifold, (score, ))[score]
 
 
 def _finite_or_none(value) -> Optional[float]:
@@ -215,9 +228,10 @@ def zero_shot_metrics(scene_points: torch.Tensor,
         stop = min(start + chunk_size, num_scenes)
         own = object_scene[None, :] == np.arange(start, stop)[:, None]
         same_class = has[start:stop][:, label_index]
-        for name in RETRIEVAL_SCORES:
-            dist = retrieval_dist(scene_points[start:stop], object_points,
-                                  manifold, name).double().numpy()
+        dists = retrieval_dists(scene_points[start:stop], object_points,
+                                manifold)
+        for name, dist in dists.items():
+            dist = dist.double().numpy()
             by_score[name].append(
                 retrieval_average_precision(dist, same_class))
             if name == retrieval_score:
