@@ -4,7 +4,7 @@ Callers use the manifold objects (:class:`PoincareBall`, :class:`Lorentz`,
 :class:`Euclidean`); the functions of :mod:`.poincare` and :mod:`.lorentz`
 are their short, documented implementations.
 """
-from .curvature import Curvature
+from .curvature import Curvature, FlatCurvature
 from .lorentz import (lorentz_cone_angle, lorentz_cone_half_aperture,
                       lorentz_dist, lorentz_expmap0, lorentz_logmap0,
                       lorentz_origin_dist, lorentz_pairwise_dist, lorentz_time)
@@ -16,7 +16,7 @@ from .poincare import (clip_features, cone_angle, cone_half_aperture, dist,
 
 __all__ = [
     'Manifold', 'PoincareBall', 'Lorentz', 'Euclidean', 'build_manifold',
-    'Curvature', 'expmap0', 'logmap0', 'project', 'clip_features',
+    'Curvature', 'FlatCurvature', 'expmap0', 'logmap0', 'project', 'clip_features',
     'mobius_add', 'dist', 'pairwise_dist', 'poincare_norm',
     'cone_half_aperture', 'cone_angle', 'lorentz_time', 'lorentz_expmap0',
     'lorentz_logmap0', 'lorentz_dist', 'lorentz_pairwise_dist',

@@ -5,7 +5,7 @@ import torch.nn as nn
 
 from hclmm.registry import MODELS
 
-__all__ = ['Curvature']
+__all__ = ['Curvature', 'FlatCurvature']
 
 
 @MODELS.register_module()
@@ -64,3 +64,22 @@ class Curvature(nn.Module):
         return (f'c0={self.c0}, learnable={self.learnable}, '
                 f'range=[{math.exp(self.log_min):.4g}, '
                 f'{math.exp(self.log_max):.4g}]')
+
+
+class FlatCurvature(nn.Module):
+    """The curvature of flat space: ``c = 0``, never learnt.
+
+    Gives :class:`~hclmm.geometry.Euclidean` the same ``curvature``
+    attribute as the hyperbolic models (``learnable``, ``c0``, a call that
+    returns ``c``), without state in checkpoints.
+    """
+
+    c0 = 0.0
+    learnable = False
+
+    def forward(self) -> torch.Tensor:
+        """Return ``c = 0`` as a 0-dim tensor."""
+        return torch.zeros(())
+
+    def extra_repr(self) -> str:
+        return 'c0=0.0, learnable=False'

@@ -20,7 +20,7 @@ from hclmm.registry import MODELS
 from . import lorentz as L
 from . import poincare as P
 from ._numerics import ANGLE_EPS, float32_math, safe_norm
-from .curvature import Curvature
+from .curvature import Curvature, FlatCurvature
 
 __all__ = ['Manifold', 'PoincareBall', 'Lorentz', 'Euclidean',
            'build_manifold']
@@ -52,7 +52,7 @@ class Manifold(nn.Module):
 
     def c_value(self) -> Optional[float]:
         """The curvature magnitude as a Python number (None if flat)."""
-        return float(self.c.detach())
+        return float(self.c.detach()) if self.hyperbolic else None
 
     #: Human-readable name of the model, for plots and reports.
     title = 'manifold'
@@ -99,7 +99,9 @@ class Manifold(nn.Module):
         raise NotImplementedError
 
     def pairwise_dist(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """All distances between N x D and K x D points (one matmul)."""
+        """All distances between N x D and K x D points (one matmul); a
+        fresh tensor that no backward pass reads, so callers may scale it
+        in place."""
         raise NotImplementedError
 
     def dist0(self, x: torch.Tensor) -> torch.Tensor:
@@ -244,9 +246,11 @@ class Euclidean(Manifold):
     """Flat space: the maps are the identity, distances are ``|x - y|``.
 
     Describes the embeddings of models without a hyperbolic head (e.g. the
-    baseline twins), so that evaluation treats every model alike; its
+    baseline twins), so that evaluation treats every model alike, and is the
+    flat-space ablation of a hyperbolic head (a config change); its
     entailment cones are Ganea et al.'s Euclidean cones
-    (half-aperture ``arcsin(min(1, k/|x|))``).
+    (half-aperture ``arcsin(min(1, k/|x|))``). Its ``curvature`` is a
+    :class:`~hclmm.geometry.FlatCurvature` (``c = 0``, not learnable).
     """
 
     name = 'euclidean'
@@ -255,13 +259,7 @@ class Euclidean(Manifold):
 
     def __init__(self) -> None:
         nn.Module.__init__(self)
-
-    @property
-    def c(self):
-        return None
-
-    def c_value(self):
-        return None
+        self.curvature = FlatCurvature()
 
     def expmap0(self, u):
         return u.float()
@@ -275,7 +273,8 @@ class Euclidean(Manifold):
 
     @float32_math
     def pairwise_dist(self, x, y):
-        return torch.cdist(x, y.to(x.dtype))
+        # cdist keeps its output for backward: hand out a copy
+        return torch.cdist(x, y.to(x.dtype)).clone()
 
     @float32_math
     def dist0(self, x):

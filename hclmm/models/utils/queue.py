@@ -82,13 +82,16 @@ class KeyQueue(nn.Module):
             self._count = min(self._count + n, self.length)
 
     def filled(self) -> torch.Tensor:
-        """The filled entries (all of them once the queue is full), without
-        gradient."""
+        """A copy of the filled entries (all of them once the queue is full),
+        without gradient. A copy, as MoCo's ``queue.clone().detach()``: a
+        distance that saves its inputs for backward (e.g. ``torch.cdist``
+        of the Euclidean model) stays valid when the keys are pushed before
+        the backward pass."""
         if self._count is None:
             self._count = int(self.count)
         n = self._count
         keys = self.keys if n == self.length else self.keys[:n]
-        return keys.detach()
+        return keys.detach().clone()
 
     def _load_from_state_dict(self, *args, **kwargs):
         super()._load_from_state_dict(*args, **kwargs)
