@@ -1,6 +1,4 @@
 from .functional import *  # noqa: F401,F403
-from .geometry import (as_manifold, check_geometry, embedding_norm,
-                       embedding_paired_dist, embedding_pairwise_dist)
 from .knn_eval import embedding_knn_top1
 from .metrics import SceneObjectMetric
 from .ooc_diagnostics import OOC_DIAGNOSTIC_KEYS, ooc_diagnostics
@@ -10,8 +8,7 @@ from .zero_shot import (DEFAULT_OOC_SCORE, DEFAULT_RETRIEVAL_SCORE,
                         retrieval_dists, zero_shot_metrics)
 
 __all__ = [
-    'as_manifold', 'check_geometry', 'embedding_norm', 'embedding_pairwise_dist',
-    'embedding_paired_dist', 'embedding_knn_top1', 'ZERO_SHOT_KEYS',
+    'embedding_knn_top1', 'ZERO_SHOT_KEYS',
     'DEFAULT_OOC_SCORE', 'DEFAULT_RETRIEVAL_SCORE', 'RETRIEVAL_SCORES',
     'retrieval_dist', 'retrieval_dists', 'zero_shot_metrics', 'OOC_SCORES',
     'ooc_scores',

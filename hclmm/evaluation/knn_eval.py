@@ -4,8 +4,8 @@ from typing import Optional
 import numpy as np
 import torch
 
+from hclmm.geometry import Manifold, check_manifold
 from .functional import knn_predict
-from .geometry import check_geometry, embedding_pairwise_dist
 
 __all__ = ['embedding_knn_top1']
 
@@ -13,8 +13,7 @@ __all__ = ['embedding_knn_top1']
 @torch.no_grad()
 def embedding_knn_top1(points: torch.Tensor,
                        labels,
-                       manifold: str,
-                       c: Optional[float] = None,
+                       manifold: Manifold,
                        k: int = 1,
                        bank_points: Optional[torch.Tensor] = None,
                        bank_labels=None,
@@ -30,8 +29,8 @@ def embedding_knn_top1(points: torch.Tensor,
     Args:
         points (Tensor): N x D query embeddings.
         labels: N labels of the queries.
-        manifold (str): ``'poincare'``, ``'lorentz'`` or ``'euclidean'``.
-        c (float, optional): Curvature magnitude. Defaults to None.
+        manifold (Manifold): The space of the points (its
+            ``pairwise_dist`` ranks the neighbours).
         k (int): Neighbours voting. Defaults to 1.
         bank_points (Tensor, optional): M x D bank embeddings.
             Defaults to None (leave-one-out).
@@ -45,7 +44,7 @@ def embedding_knn_top1(points: torch.Tensor,
     Returns:
         float: The accuracy in [0, 1].
     """
-    check_geometry(manifold, c)
+    check_manifold(manifold)
     points = torch.as_tensor(points).detach().double().cpu()
     labels = np.asarray(labels).reshape(-1)
     if labels.shape != (points.shape[0], ):
@@ -67,8 +66,7 @@ def embedding_knn_top1(points: torch.Tensor,
     correct = 0
     for start in range(0, points.shape[0], chunk_size):
         stop = min(start + chunk_size, points.shape[0])
-        dist = embedding_pairwise_dist(points[start:stop], bank_points,
-                                       manifold, c)
+        dist = manifold.pairwise_dist(points[start:stop], bank_points)
         pred = knn_predict(
             dist.double().numpy(),
             bank_labels,

@@ -7,7 +7,7 @@ import torch
 
 from .functional import (auroc, merge_close_values, recall_at_k,
                          retrieval_average_precision, spearman)
-from .geometry import as_manifold, embedding_norm
+from hclmm.geometry import Manifold, check_manifold
 from .knn_eval import embedding_knn_top1
 from .ooc_scores import OOC_SCORES, ooc_scores
 
@@ -95,8 +95,7 @@ def zero_shot_metrics(scene_points: torch.Tensor,
                       object_points: torch.Tensor,
                       object_scene,
                       object_labels,
-                      manifold: str,
-                      c: Optional[float] = None,
+                      manifold: Manifold,
                       object_ooc=None,
                       scene_feats=None,
                       ooc_score: Optional[str] = None,
@@ -106,9 +105,9 @@ def zero_shot_metrics(scene_points: torch.Tensor,
                       rtol: float = 1e-6) -> Dict[str, object]:
     """Scene-object metrics of embedded scenes and their objects.
 
-    Every quantity uses the embedding's own geometry (see
-    :mod:`hclmm.evaluation.geometry`): "norm" is the distance to the origin
-    and "distance" the geodesic distance.
+    Every quantity uses the embedding's own geometry, the
+    :class:`~hclmm.geometry.Manifold` object of the points: "norm" is the
+    distance to the origin (``dist0``) and "distance" the geodesic distance.
 
     - ``scene_object_norm_auroc``: AUROC of telling objects (positives) from
       scenes by their norm; above 0.5 when objects lie farther from the
@@ -151,8 +150,7 @@ def zero_shot_metrics(scene_points: torch.Tensor,
         object_points (Tensor): M x D object embeddings.
         object_scene: M indices into the scenes: the image of every object.
         object_labels: M category labels.
-        manifold (str): ``'poincare'``, ``'lorentz'`` or ``'euclidean'``.
-        c (float, optional): Curvature magnitude. Defaults to None.
+        manifold (Manifold): The space of the points.
         object_ooc: Optional M flags (1 = out of context). Defaults to None.
         scene_feats: Optional N x F backbone features of the scenes, for
             the ``company_backbone`` and ``company_norm`` scores (None:
@@ -173,7 +171,7 @@ def zero_shot_metrics(scene_points: torch.Tensor,
     Returns:
         dict: The values under :data:`ZERO_SHOT_KEYS` (floats, ints or None).
     """
-    manifold = as_manifold(manifold, c)
+    check_manifold(manifold)
     if ooc_score is None:
         ooc_score = DEFAULT_OOC_SCORE if scene_feats is not None else \
             'company'
@@ -205,8 +203,8 @@ def zero_shot_metrics(scene_points: torch.Tensor,
     if num_scenes == 0:
         return out
 
-    scene_norm = embedding_norm(scene_points, manifold, c).double().numpy()
-    object_norm = embedding_norm(object_points, manifold, c).double().numpy()
+    scene_norm = manifold.dist0(scene_points).double().numpy()
+    object_norm = manifold.dist0(object_points).double().numpy()
     if num_objects:
         out['scene_object_norm_auroc'] = auroc(
             merge_close_values(np.concatenate([object_norm, scene_norm]),
@@ -279,7 +277,6 @@ def zero_shot_metrics(scene_points: torch.Tensor,
             object_points,
             object_labels,
             manifold,
-            c,
             k=knn_k,
             chunk_size=chunk_size)
     return out

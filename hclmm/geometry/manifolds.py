@@ -23,7 +23,7 @@ from ._numerics import ANGLE_EPS, float32_math, safe_norm
 from .curvature import Curvature, FlatCurvature
 
 __all__ = ['Manifold', 'PoincareBall', 'Lorentz', 'Euclidean',
-           'build_manifold']
+           'build_manifold', 'check_manifold']
 
 
 class Manifold(nn.Module):
@@ -63,6 +63,11 @@ class Manifold(nn.Module):
         c = self.c_value()
         return dict(type=type(self).__name__) if c is None else dict(
             type=type(self).__name__, c=c)
+
+    def fixed_copy(self) -> 'Manifold':
+        """An equal manifold with a fixed curvature on the CPU, without
+        gradient: what evaluation results carry."""
+        return build_manifold(self.config())
 
     def describe(self) -> str:
         """Name and curvature, e.g. ``'Poincare ball (c=0.05)'``."""
@@ -320,5 +325,16 @@ def build_manifold(cfg: Union[str, dict, Manifold, None],
     manifold = MODELS.build(cfg)
     if not isinstance(manifold, Manifold):
         raise TypeError(f'{cfg!r} did not build a Manifold but a '
+                        f'{type(manifold).__name__}')
+    return manifold
+
+
+def check_manifold(manifold) -> Manifold:
+    """Return ``manifold``; raise a TypeError unless it is a
+    :class:`Manifold` object (build one from a config with
+    :func:`build_manifold`)."""
+    if not isinstance(manifold, Manifold):
+        raise TypeError('expected a hclmm.geometry.Manifold object (e.g. '
+                        'PoincareBall(c=0.05), or build_manifold(cfg)), got '
                         f'{type(manifold).__name__}')
     return manifold

@@ -1,9 +1,7 @@
 """A 2-D view of embeddings that keeps every point's distance to the origin."""
-from typing import Optional
-
 import numpy as np
 
-from hclmm.evaluation.geometry import as_manifold
+from hclmm.geometry import Manifold, check_manifold
 
 __all__ = ['disk_coordinates']
 
@@ -15,10 +13,7 @@ def _unit_rows(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def disk_coordinates(directions,
-                     radii,
-                     manifold='poincare',
-                     c: Optional[float] = None) -> np.ndarray:
+def disk_coordinates(directions, radii, manifold: Manifold) -> np.ndarray:
     """Place points in the unit disk, keeping their radius, for plotting.
 
     The radius is kept exactly: for a hyperbolic embedding the point is drawn
@@ -37,11 +32,7 @@ def disk_coordinates(directions,
             directions are shown (for the Lorentz model, its space part).
         radii: Array of shape (N,): the distance of each point to the origin
             under the embedding's geometry.
-        manifold (Manifold | str): The embedding's manifold object, or a
-            name (``'poincare'``, ``'lorentz'``, ``'euclidean'``) with ``c``.
-            Defaults to 'poincare'.
-        c (float, optional): Curvature magnitude, with a hyperbolic model's
-            name. Defaults to None.
+        manifold (Manifold): The embedding's manifold object.
 
     Returns:
         np.ndarray: float64 array of shape (N, 2) inside the unit disk.
@@ -51,7 +42,7 @@ def disk_coordinates(directions,
     if directions.ndim != 2 or radii.shape != (directions.shape[0], ):
         raise ValueError('expected directions (N, D) and radii (N,), got '
                          f'{directions.shape} and {radii.shape}')
-    manifold = as_manifold(manifold, c)
+    check_manifold(manifold)
     if manifold.hyperbolic:
         rho = np.tanh(np.sqrt(manifold.c_value()) * radii / 2.0)
     else:

@@ -11,6 +11,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from hclmm.geometry import PoincareBall
 from hclmm_test_utils import REPO, run_cli
 
 CFG = f'{REPO}/configs/hcl/hcl-mocov2_resnet18_toy-scenes.py'
@@ -95,7 +96,7 @@ def _result(index, scene, is_scene, point, label=-1, ooc=0):
         index=index, scene=scene, is_scene=is_scene, label=label, ooc=ooc,
         point=np.asarray(point, np.float32),
         feat=np.asarray(point, np.float32) * 2,
-        manifold=dict(type='PoincareBall', c=0.5))
+        manifold=PoincareBall(c=0.5))
 
 
 def test_assemble_puts_results_back_in_dataset_order():

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from hclmm.evaluation import (RETRIEVAL_SCORES, ZERO_SHOT_KEYS, as_manifold,
-                              embedding_knn_top1, embedding_norm,
-                              embedding_paired_dist, embedding_pairwise_dist,
-                              retrieval_dist, zero_shot_metrics)
+from hclmm.evaluation import (RETRIEVAL_SCORES, ZERO_SHOT_KEYS,
+                              embedding_knn_top1, retrieval_dist,
+                              zero_shot_metrics)
+from hclmm.geometry import Euclidean, Lorentz, PoincareBall
 
 # Two scenes and three objects in the plane (Euclidean geometry):
 # o0, o1 belong to scene 0; o2 to scene 1.
@@ -23,7 +23,7 @@ def test_zero_shot_metrics_hand_computed_euclidean():
         OBJECTS,
         OBJECT_SCENE,
         OBJECT_LABELS,
-        'euclidean',
+        Euclidean(),
         object_ooc=[0, 1, 0],
         ooc_score='distance')
     assert list(out) == list(ZERO_SHOT_KEYS)
@@ -57,22 +57,22 @@ def test_zero_shot_metrics_hand_computed_euclidean():
 
 def test_zero_shot_metrics_undefined_values_are_none():
     no_ooc = zero_shot_metrics(SCENES, OBJECTS, OBJECT_SCENE, OBJECT_LABELS,
-                               'euclidean')
+                               Euclidean())
     assert no_ooc['ooc_auroc'] is None
     all_zero = zero_shot_metrics(
         SCENES,
         OBJECTS,
         OBJECT_SCENE,
         OBJECT_LABELS,
-        'euclidean',
+        Euclidean(),
         object_ooc=[0, 0, 0])
     assert all_zero['ooc_auroc'] is None
     # equal object counts: the Spearman correlation is undefined.
     same_count = zero_shot_metrics(SCENES, OBJECTS[:2], [0, 1], [0, 1],
-                                   'euclidean')
+                                   Euclidean())
     assert same_count['label_count_spearman'] is None
     no_objects = zero_shot_metrics(SCENES, torch.zeros(0, 2), [], [],
-                                   'euclidean')
+                                   Euclidean())
     assert no_objects['num_objects'] == 0
     assert no_objects['retrieval_map'] is None
     assert no_objects['object_knn_top1'] is None
@@ -80,7 +80,7 @@ def test_zero_shot_metrics_undefined_values_are_none():
     assert no_ooc['ooc_auroc_by_score'] is None
     with pytest.raises(ValueError, match='ooc_score'):
         zero_shot_metrics(SCENES, OBJECTS, OBJECT_SCENE, OBJECT_LABELS,
-                          'euclidean', ooc_score='magic')
+                          Euclidean(), ooc_score='magic')
 
 
 def test_class_retrieval_with_one_class_and_an_empty_scene():
@@ -88,7 +88,7 @@ def test_class_retrieval_with_one_class_and_an_empty_scene():
     # holds any; the scene without objects is left out of the mean.
     scenes = torch.tensor([[1.0, 0.0], [2.0, 0.2], [5.0, 5.0]])
     out = zero_shot_metrics(scenes, OBJECTS, OBJECT_SCENE, [3, 3, 3],
-                            'euclidean')
+                            Euclidean())
     assert out['retrieval_class_map'] == pytest.approx(1.0)
     assert out['retrieval_class_recall_at_1'] == pytest.approx(1.0)
     assert out['retrieval_map'] < 1.0
@@ -163,24 +163,25 @@ def test_norms_equal_up_to_float_noise_are_ties():
     scenes, objects = points[:10], points[10:]
     object_scene = np.repeat(np.arange(10), 3)
     out = zero_shot_metrics(scenes, objects, object_scene, object_scene % 4,
-                            'poincare', 0.05)
+                            PoincareBall(c=0.05))
     assert out['scene_object_norm_auroc'] == 0.5
     assert out['label_count_spearman'] is None  # constant norms
     noisy = zero_shot_metrics(scenes, objects, object_scene,
-                              object_scene % 4, 'poincare', 0.05, rtol=0)
+                              object_scene % 4, PoincareBall(c=0.05), rtol=0)
     assert noisy['scene_object_norm_auroc'] != 0.5
 
 
 def test_zero_shot_metrics_checks_inputs():
-    with pytest.raises(ValueError, match='unknown manifold'):
+    # the geometry is a Manifold object, never a name (plus curvature)
+    with pytest.raises(TypeError, match='Manifold object'):
         zero_shot_metrics(SCENES, OBJECTS, OBJECT_SCENE, OBJECT_LABELS,
                           'sphere')
-    with pytest.raises(ValueError, match='curvature'):
+    with pytest.raises(TypeError, match='Manifold object'):
         zero_shot_metrics(SCENES, OBJECTS, OBJECT_SCENE, OBJECT_LABELS,
                           'poincare')
     with pytest.raises(ValueError, match='outside'):
         zero_shot_metrics(SCENES, OBJECTS, [0, 0, 2], OBJECT_LABELS,
-                          'euclidean')
+                          Euclidean())
 
 
 def test_poincare_geometry_changes_the_ranking():
@@ -190,16 +191,15 @@ def test_poincare_geometry_changes_the_ranking():
     # arcosh(1 + 2*0.2025/(0.75*0.5475)) = arcosh(1.99).
     scenes = torch.tensor([[0.5, 0.0]])
     objects = torch.tensor([[0.9, 0.0], [0.5, -0.45]])
-    d = embedding_pairwise_dist(scenes, objects, 'poincare', 1.0)[0]
+    d = PoincareBall(c=1.0).pairwise_dist(scenes, objects)[0]
     expected = [math.acosh(1 + 2 * 0.16 / (0.75 * 0.19)),
                 math.acosh(1 + 2 * 0.2025 / (0.75 * 0.5475))]
     np.testing.assert_allclose(d.numpy(), expected, rtol=1e-5)
     # Retrieval: b belongs to the scene, a to a second scene at (-0.5, 0)
     # (which is nearer to b under both geometries).
     two_scenes = torch.tensor([[0.5, 0.0], [-0.5, 0.0]])
-    hyp = zero_shot_metrics(two_scenes, objects, [1, 0], [0, 1], 'poincare',
-                            1.0, retrieval_score='distance')
-    euc = zero_shot_metrics(two_scenes, objects, [1, 0], [0, 1], 'euclidean',
+    hyp = zero_shot_metrics(two_scenes, objects, [1, 0], [0, 1], PoincareBall(c=1.0), retrieval_score='distance')
+    euc = zero_shot_metrics(two_scenes, objects, [1, 0], [0, 1], Euclidean(),
                             retrieval_score='distance')
     assert hyp['retrieval_recall_at_1'] == 0.5
     assert euc['retrieval_recall_at_1'] == 0.0
@@ -207,9 +207,9 @@ def test_poincare_geometry_changes_the_ranking():
     # one only hyperbolically.
     kwargs = dict(object_scene=[0, 0], object_labels=[0, 1],
                   object_ooc=[1, 0])
-    hyp = zero_shot_metrics(scenes, objects, manifold='poincare', c=1.0,
+    hyp = zero_shot_metrics(scenes, objects, manifold=PoincareBall(c=1.0),
                             ooc_score='distance', **kwargs)
-    euc = zero_shot_metrics(scenes, objects, manifold='euclidean',
+    euc = zero_shot_metrics(scenes, objects, manifold=Euclidean(),
                             ooc_score='distance', **kwargs)
     assert hyp['ooc_auroc'] == 1.0 and euc['ooc_auroc'] == 0.0
 
@@ -217,7 +217,7 @@ def test_poincare_geometry_changes_the_ranking():
 def test_embedding_norms_and_paired_distances():
     x = torch.tensor([[0.3, 0.4], [0.0, 0.0], [-0.6, 0.0]])
     c = 0.5
-    norms = embedding_norm(x, 'poincare', c)
+    norms = PoincareBall(c=c).dist0(x)
     radius = np.array([0.5, 0.0, 0.6])
     np.testing.assert_allclose(
         norms.numpy(),
@@ -225,17 +225,16 @@ def test_embedding_norms_and_paired_distances():
         rtol=1e-5,
         atol=1e-6)
     np.testing.assert_allclose(
-        embedding_norm(x, 'euclidean').numpy(), radius, atol=1e-7)
+        Euclidean().dist0(x).numpy(), radius, atol=1e-7)
     y = torch.tensor([[0.1, 0.1], [0.2, -0.3], [0.0, 0.5]])
-    paired = embedding_paired_dist(x, y, 'lorentz', c)
-    full = embedding_pairwise_dist(x, y, 'lorentz', c)
+    paired = Lorentz(c=c).dist(x, y)
+    full = Lorentz(c=c).pairwise_dist(x, y)
     np.testing.assert_allclose(
         paired.numpy(), torch.diagonal(full).numpy(), rtol=1e-4, atol=1e-5)
     # Lorentz distance to the origin (space part 0) is the Lorentz norm.
     np.testing.assert_allclose(
-        embedding_norm(x, 'lorentz', c).numpy(),
-        embedding_pairwise_dist(x, torch.zeros(1, 2), 'lorentz',
-                                c)[:, 0].numpy(),
+        Lorentz(c=c).dist0(x).numpy(),
+        Lorentz(c=c).pairwise_dist(x, torch.zeros(1, 2))[:, 0].numpy(),
         rtol=1e-4,
         atol=1e-5)
 
@@ -245,14 +244,14 @@ def test_embedding_knn_with_a_bank_and_chunks():
     centres = np.array([[3.0, 0.0], [0.0, 3.0], [-3.0, 0.0]])
     labels = rng.integers(0, 3, size=30)
     points = torch.tensor(centres[labels] + 0.3 * rng.normal(size=(30, 2)))
-    assert embedding_knn_top1(points, labels, 'euclidean',
+    assert embedding_knn_top1(points, labels, Euclidean(),
                               chunk_size=7) == 1.0
     flipped = (labels + 1) % 3
     assert embedding_knn_top1(
-        points, labels, 'euclidean', bank_points=points,
+        points, labels, Euclidean(), bank_points=points,
         bank_labels=flipped) == 0.0
     with pytest.raises(ValueError, match='bank_labels'):
-        embedding_knn_top1(points, labels, 'euclidean', bank_points=points)
+        embedding_knn_top1(points, labels, Euclidean(), bank_points=points)
 
 
 def test_retrieval_scores_by_hand():
@@ -263,7 +262,7 @@ def test_retrieval_scores_by_hand():
     direction."""
     scenes = torch.tensor([[0.5, 0.0], [-0.5, 0.0]], dtype=torch.float64)
     objects = torch.tensor([[0.9, 0.0], [0.5, -0.45]], dtype=torch.float64)
-    ball = as_manifold('poincare', 1.0)
+    ball = PoincareBall(c=1.0)
 
     def dist(s, o):
         s, o = np.asarray(s), np.asarray(o)
@@ -287,7 +286,7 @@ def test_retrieval_scores_by_hand():
         [[dist(s, o) for o in objects.numpy()] for s in scenes.numpy()],
         rtol=1e-9)
     # Euclidean analogue: |s - o| - |o|
-    flat = as_manifold('euclidean')
+    flat = Euclidean()
     np.testing.assert_allclose(
         retrieval_dist(scenes, objects, flat, 'excess_distance').numpy(),
         torch.cdist(scenes, objects).numpy() -
@@ -296,8 +295,7 @@ def test_retrieval_scores_by_hand():
         retrieval_dist(scenes, objects, ball, 'angle')
     # a belongs to scene 0, b to scene 1 (classes 0 and 1)
     out = {
-        name: zero_shot_metrics(scenes, objects, [0, 1], [0, 1], 'poincare',
-                                1.0, retrieval_score=name)
+        name: zero_shot_metrics(scenes, objects, [0, 1], [0, 1], PoincareBall(c=1.0), retrieval_score=name)
         for name in RETRIEVAL_SCORES
     }
     assert out['distance']['retrieval_recall_at_1'] == 0.5
@@ -313,5 +311,5 @@ def test_retrieval_scores_by_hand():
     assert out['distance']['retrieval_class_map_by_score'] == pytest.approx(
         dict(distance=0.75, excess_distance=1.0, direction=1.0))
     with pytest.raises(ValueError, match='retrieval_score'):
-        zero_shot_metrics(scenes, objects, [0, 1], [0, 1], 'poincare', 1.0,
+        zero_shot_metrics(scenes, objects, [0, 1], [0, 1], PoincareBall(c=1.0),
                           retrieval_score='angle')

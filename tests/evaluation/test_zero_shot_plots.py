@@ -2,6 +2,7 @@ import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
+from hclmm.geometry import Euclidean, Lorentz, PoincareBall
 from hclmm.visualization import (disk_coordinates, plot_disk_view,
                                  plot_norm_histogram, plot_retrieval_examples)
 
@@ -11,12 +12,12 @@ def test_disk_coordinates_keep_the_hyperbolic_radius():
     points = rng.normal(size=(20, 6))
     radii = rng.uniform(0.1, 8.0, size=20)
     c = 0.05
-    xy = disk_coordinates(points, radii, 'poincare', c)
+    xy = disk_coordinates(points, radii, PoincareBall(c=c))
     assert xy.shape == (20, 2)
     np.testing.assert_allclose(
         np.linalg.norm(xy, axis=1), np.tanh(np.sqrt(c) * radii / 2))
     assert np.all(np.linalg.norm(xy, axis=1) < 1)
-    euclid = disk_coordinates(points, radii, 'euclidean')
+    euclid = disk_coordinates(points, radii, Euclidean())
     np.testing.assert_allclose(
         np.linalg.norm(euclid, axis=1), radii / radii.max())
 
@@ -27,7 +28,7 @@ def test_disk_coordinates_keep_angles_of_planar_directions():
     angles = np.array([0.0, 0.5, 1.4, 2.5, 4.0])
     basis = np.linalg.qr(np.random.default_rng(1).normal(size=(5, 2)))[0]
     points = np.stack([np.cos(angles), np.sin(angles)], 1) @ basis.T
-    xy = disk_coordinates(points, np.ones(5), 'lorentz', 1.0)
+    xy = disk_coordinates(points, np.ones(5), Lorentz(c=1.0))
     unit = xy / np.linalg.norm(xy, axis=1, keepdims=True)
     np.testing.assert_allclose(unit @ unit.T,
                                np.cos(angles[:, None] - angles[None]),
@@ -35,12 +36,13 @@ def test_disk_coordinates_keep_angles_of_planar_directions():
 
 
 def test_disk_coordinates_errors():
-    with pytest.raises(ValueError, match='curvature'):
+    # the geometry is a Manifold object, never a name (plus curvature)
+    with pytest.raises(TypeError, match='Manifold object'):
         disk_coordinates(np.ones((2, 3)), np.ones(2), 'poincare')
-    with pytest.raises(ValueError, match='unknown manifold'):
-        disk_coordinates(np.ones((2, 3)), np.ones(2), 'sphere', 1.0)
+    with pytest.raises(TypeError, match='Manifold object'):
+        disk_coordinates(np.ones((2, 3)), np.ones(2), 'sphere')
     with pytest.raises(ValueError, match='radii'):
-        disk_coordinates(np.ones((2, 3)), np.ones(3), 'poincare', 1.0)
+        disk_coordinates(np.ones((2, 3)), np.ones(3), PoincareBall(c=1.0))
 
 
 def test_plots_are_written_and_readable(tmp_path):

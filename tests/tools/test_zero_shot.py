@@ -15,6 +15,7 @@ from mmengine.model import BaseModel
 
 from fixtures.toy_scenes import make_toy_scenes
 from hclmm.evaluation import OOC_DIAGNOSTIC_KEYS, ooc_diagnostics
+from hclmm.geometry import PoincareBall
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / 'tools' / 'analysis_tools' / 'zero_shot.py'
@@ -87,7 +88,7 @@ class ColourStandIn(BaseModel):
         points = _colour_points(inputs)
         for point, sample in zip(points, data_samples):
             sample.set_field(point, 'embedding')
-            sample.set_metainfo(dict(manifold=dict(type='PoincareBall', c=1)))
+            sample.set_metainfo(dict(manifold=PoincareBall(c=1.0)))
         return data_samples
 
 
@@ -127,8 +128,7 @@ def _reference(ann_file, img_dir, img_size=32, max_images=None):
         torch.stack(objects).reshape(len(objects), -1),
         owner,
         labels,
-        'poincare',
-        1.0,
+        PoincareBall(c=1.0),
         object_ooc=ooc)
 
 

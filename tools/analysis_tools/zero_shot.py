@@ -448,8 +448,8 @@ def run_zero_shot(model,
         paths), ``manifold``, ``c`` and ``embeddings`` (the arrays of
         :meth:`~hclmm.evaluation.SceneObjectMetric.assemble`).
     """
-    from hclmm.evaluation import (ZERO_SHOT_KEYS, embedding_norm,
-                                  merge_close_values, zero_shot_metrics)
+    from hclmm.evaluation import (ZERO_SHOT_KEYS, merge_close_values,
+                                  zero_shot_metrics)
     from hclmm.visualization import plot_norm_histogram
     os.makedirs(out_dir, exist_ok=True)
     emb = embed_dataset(
@@ -475,8 +475,7 @@ def run_zero_shot(model,
         json.dump(metrics, f, indent=2)
 
     norms = {
-        kind: embedding_norm(emb[f'{kind}_points'].double(),
-                             manifold).numpy()
+        kind: manifold.dist0(emb[f'{kind}_points'].double()).numpy()
         for kind in ('scene', 'object')
     }
     xlabel = 'hyperbolic distance to the origin' \

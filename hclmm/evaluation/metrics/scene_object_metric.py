@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 
-from hclmm.geometry import build_manifold
+from hclmm.geometry import Euclidean, check_manifold
 from hclmm.registry import METRICS
 from ..knn_eval import embedding_knn_top1
 from ..zero_shot import (DEFAULT_OOC_SCORE, DEFAULT_RETRIEVAL_SCORE,
@@ -27,8 +27,9 @@ class SceneObjectMetric(BaseMetric):
 
     Fed by :class:`~hclmm.datasets.SceneObjectCropDataset` (one sample per
     scene or object crop) and a model whose ``predict`` mode writes
-    ``embedding``, ``backbone_feat`` and the metainfo ``manifold`` (the HCL
-    algorithms and their baseline twins). Results of all processes are
+    ``embedding``, ``backbone_feat`` and the metainfo ``manifold`` (the
+    :class:`~hclmm.geometry.Manifold` object of the embeddings; none:
+    Euclidean), as the HCL algorithms and their baseline twins do. Results of all processes are
     gathered and put back in dataset order, so N processes report what one
     does. Reported (prefix ``zero_shot/``): the keys of
     :func:`~hclmm.evaluation.zero_shot_metrics` with
@@ -80,8 +81,7 @@ class SceneObjectMetric(BaseMetric):
                     point=_numpy(sample['embedding']),
                     feat=_numpy(sample['backbone_feat'])
                     if 'backbone_feat' in sample else None,
-                    manifold=sample.get('manifold',
-                                        dict(type='Euclidean'))))
+                    manifold=sample.get('manifold')))
 
     @staticmethod
     def assemble(results: List[dict]) -> Dict[str, object]:
@@ -140,7 +140,7 @@ class SceneObjectMetric(BaseMetric):
             object_feats=feats(objects),
             scene_samples=ints([r['index'] for r in scenes]),
             object_samples=ints([r['index'] for r in objects]),
-            manifold=build_manifold(dict(results[0]['manifold'])))
+            manifold=check_manifold(results[0]['manifold'] or Euclidean()))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         data = self.assemble(results)
@@ -174,7 +174,7 @@ class SceneObjectMetric(BaseMetric):
             feats = torch.nn.functional.normalize(
                 data['object_feats'].double(), dim=1)
             metrics['object_knn_top1_backbone'] = embedding_knn_top1(
-                feats, labels, 'euclidean', k=self.knn_k)
+                feats, labels, Euclidean(), k=self.knn_k)
         return {
             k: float(v)
             for k, v in metrics.items()

@@ -105,12 +105,16 @@ class HCLMixin:
                 return enc
         return None
 
-    def online_projection(self, img: torch.Tensor) -> torch.Tensor:
-        """Euclidean projection ``u`` of images through the online encoder."""
+    def online_projection(self, img: torch.Tensor,
+                          return_feats: bool = False):
+        """Euclidean projection ``u`` of images through the online encoder
+        (and the backbone's feature maps with ``return_feats``)."""
         feats = self.backbone(img)
         if self.hyp_head is not None and self.hyp_head.projector is not None:
-            return global_vector(self.hyp_head.projector(feats))
-        return global_vector(self.neck(feats))
+            u = global_vector(self.hyp_head.projector(feats))
+        else:
+            u = global_vector(self.neck(feats))
+        return (u, feats) if return_feats else u
 
     @torch.no_grad()
     def key_projection(self, img: torch.Tensor) -> torch.Tensor:
@@ -189,25 +193,21 @@ class HCLMixin:
         Each data sample gets ``embedding`` (the point on the model's
         manifold, or the Euclidean projection for the baseline),
         ``backbone_feat`` (the pooled last backbone stage) and the metainfo
-        ``manifold`` (the manifold's config, see
-        :meth:`~hclmm.geometry.Manifold.config`).
+        ``manifold`` (the :class:`~hclmm.geometry.Manifold` of the points,
+        a fixed-curvature copy on the CPU, see
+        :meth:`~hclmm.geometry.Manifold.fixed_copy`).
         """
-        feats = self.backbone(inputs)
-        if self.hyp_head is not None and self.hyp_head.projector is not None:
-            u = global_vector(self.hyp_head.projector(feats))
-        else:
-            u = global_vector(self.neck(feats))
+        u, feats = self.online_projection(inputs, return_feats=True)
         if self.hyp_head is None:
             points, manifold = u.float(), Euclidean()
         else:
             points = self.hyp_head.to_manifold(u)
-            manifold = self.hyp_head.manifold
+            manifold = self.hyp_head.manifold.fixed_copy()
         pooled = global_vector(feats, index=-1).float()
-        config = manifold.config()
         for i, sample in enumerate(data_samples):
             sample.set_field(points[i], 'embedding')
             sample.set_field(pooled[i], 'backbone_feat')
-            sample.set_metainfo(dict(manifold=config))
+            sample.set_metainfo(dict(manifold=manifold))
         return data_samples
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):

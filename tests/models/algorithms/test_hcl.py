@@ -7,7 +7,7 @@ from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
 from mmpretrain.structures import DataSample
 
-from hclmm.geometry import build_manifold
+from hclmm.geometry import Manifold
 from hclmm.models.algorithms import HCLMixin, build_hcl_class
 from hclmm.registry import MODELS
 from hclmm.utils import register_all_modules
@@ -244,7 +244,8 @@ def test_predict_embeds_on_the_models_manifold(manifold):
         return m(x, [DataSample() for _ in range(3)], mode='predict')
 
     out = predict(model)
-    geometry = build_manifold(out[0].manifold)
+    geometry = out[0].manifold
+    assert isinstance(geometry, Manifold)
     assert geometry.name == manifold
     assert geometry.c_value() == pytest.approx(0.1)
     points = torch.stack([s.embedding for s in out])
@@ -257,7 +258,7 @@ def test_predict_embeds_on_the_models_manifold(manifold):
     assert out[0].backbone_feat.shape == (512, )
     twin = MODELS.build(dict(base_cfg('HCLMoCo'), data_preprocessor=PRE,
                              hyp_head=None)).eval()
-    assert build_manifold(predict(twin)[0].manifold).name == 'euclidean'
+    assert predict(twin)[0].manifold.name == 'euclidean'
 
 
 def test_generic_builder_wraps_any_algorithm():
