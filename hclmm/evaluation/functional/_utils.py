@@ -1,5 +1,6 @@
 """Small helpers shared by the metric functions."""
 import numpy as np
+from scipy.stats import rankdata
 
 __all__ = ['to_numpy', 'average_ranks', 'merge_close_values']
 
@@ -20,33 +21,15 @@ def to_numpy(x, dtype=None) -> np.ndarray:
 
 
 def average_ranks(x) -> np.ndarray:
-    """1-based ranks of a 1-D array; tied values share their average rank.
+    """1-based ranks of a 1-D array; tied values share their average rank
+    (:func:`scipy.stats.rankdata`).
 
     ``average_ranks([10, 20, 20, 30]) == [1, 2.5, 2.5, 4]``.
-
-    Args:
-        x: 1-D array-like of numbers.
-
-    Returns:
-        np.ndarray: float64 ranks, same length as ``x``.
     """
     x = to_numpy(x)
     if x.ndim != 1:
         raise ValueError(f'expected a 1-D array, got shape {x.shape}')
-    order = np.argsort(x, kind='stable')
-    sorted_x = x[order]
-    n = len(x)
-    # Start of every run of equal values in the sorted array.
-    new_group = np.ones(n, dtype=bool)
-    new_group[1:] = sorted_x[1:] != sorted_x[:-1]
-    starts = np.flatnonzero(new_group)
-    ends = np.append(starts[1:], n)  # exclusive
-    # Ranks start..end-1 (0-based) -> average 1-based rank (start+end+1)/2.
-    group_rank = (starts + ends + 1) / 2.0
-    group_id = np.cumsum(new_group) - 1
-    ranks = np.empty(n, dtype=np.float64)
-    ranks[order] = group_rank[group_id]
-    return ranks
+    return rankdata(x).astype(np.float64)
 
 
 def merge_close_values(x, rtol: float = 1e-6) -> np.ndarray:

@@ -1,7 +1,11 @@
-"""Rank-based scores: AUROC (Mann-Whitney U) and Spearman correlation."""
-import numpy as np
+"""Rank-based scores: AUROC (Mann-Whitney U) and Spearman correlation,
+from :mod:`scipy.stats`, with the checks and conventions of this package."""
+import warnings
 
-from ._utils import average_ranks, to_numpy
+import numpy as np
+from scipy.stats import mannwhitneyu, spearmanr
+
+from ._utils import to_numpy
 
 __all__ = ['auroc', 'spearman']
 
@@ -18,15 +22,11 @@ def _finite_1d(x, name: str) -> np.ndarray:
 def auroc(scores, labels) -> float:
     """Area under the ROC curve, with ties counted as one half.
 
-    The AUROC is the probability that a randomly drawn positive scores higher
-    than a randomly drawn negative, a tie counting 1/2. It is computed from
-    the Mann-Whitney U statistic on average ranks::
-
-        AUROC = (sum of the ranks of the positives - P (P + 1) / 2) / (P N)
-
-    where ``P`` and ``N`` are the numbers of positives and negatives and tied
-    scores share their average rank. 1.0 means every positive scores above
-    every negative, 0.5 means no separation and 0.0 means reversed.
+    The probability that a randomly drawn positive scores higher than a
+    randomly drawn negative, a tie counting 1/2: the Mann-Whitney U
+    statistic of the positives (on average ranks) over ``P N``, the numbers
+    of positives and negatives. 1.0 means every positive scores above every
+    negative, 0.5 no separation and 0.0 reversed.
 
     Args:
         scores: 1-D array-like of scores; higher means "more positive".
@@ -52,24 +52,21 @@ def auroc(scores, labels) -> float:
         raise ValueError('AUROC is undefined without at least one positive '
                          f'and one negative label (got {num_pos} positives '
                          f'and {num_neg} negatives)')
-    ranks = average_ranks(scores)
-    u_stat = ranks[labels].sum() - num_pos * (num_pos + 1) / 2.0
+    u_stat = mannwhitneyu(scores[labels], scores[~labels],
+                          method='asymptotic').statistic
     return float(u_stat / (num_pos * num_neg))
 
 
 def spearman(x, y) -> float:
     """Spearman rank correlation, with tied values sharing average ranks.
 
-    It is the Pearson correlation of the average ranks of ``x`` and ``y``, in
-    [-1, 1]; the sign is kept (positive when ``y`` grows with ``x``).
-
     Args:
         x: 1-D array-like of numbers.
         y: 1-D array-like of numbers, same length as ``x``.
 
     Returns:
-        float: The correlation, or NaN when it is undefined (fewer than two
-        values, or one of the inputs is constant).
+        float: The correlation in [-1, 1] (sign kept), or NaN when it is
+        undefined (fewer than two values, or one of the inputs is constant).
 
     Raises:
         ValueError: If the lengths differ or values are not finite.
@@ -79,13 +76,8 @@ def spearman(x, y) -> float:
     if x.shape != y.shape:
         raise ValueError(f'x and y must have the same length, got {len(x)} '
                          f'and {len(y)}')
-    if len(x) < 2:
+    if len(x) < 2 or np.all(x == x[0]) or np.all(y == y[0]):
         return float('nan')
-    rx = average_ranks(x)
-    ry = average_ranks(y)
-    rx -= rx.mean()
-    ry -= ry.mean()
-    denom = np.sqrt((rx * rx).sum() * (ry * ry).sum())
-    if denom == 0:
-        return float('nan')
-    return float(np.clip((rx * ry).sum() / denom, -1.0, 1.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        return float(np.clip(spearmanr(x, y).statistic, -1.0, 1.0))

@@ -32,6 +32,8 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
+from hclmm.evaluation.functional import knn_neighbours, knn_votes
+
 __all__ = ['knn_scores', 'knn_accuracy', 'extract_features']
 
 
@@ -45,7 +47,8 @@ def knn_scores(train_feats,
     """Class scores of a weighted kNN classifier.
 
     ``score[q, c] = sum over the k nearest train samples j of q with label c
-    of exp(cos(q, j) / temperature)``.
+    of exp(cos(q, j) / temperature)``; the neighbours and votes come from
+    :mod:`hclmm.evaluation.functional.knn`, the kNN of the zero-shot metric.
 
     Args:
         train_feats (Tensor): (N, C) train features (normalised here).
@@ -76,12 +79,11 @@ def knn_scores(train_feats,
             query_feats[start:start + chunk_size].float().to(
                 train_feats.device),
             dim=1)
-        sim, idx = (query @ train_feats.t()).topk(k, dim=1)
-        weights = (sim / temperature).exp()
-        votes = torch.zeros(
-            query.shape[0], num_classes, device=train_feats.device)
-        votes.scatter_add_(1, train_labels[idx], weights)
-        scores.append(votes.cpu())
+        sim = query @ train_feats.t()
+        nearest = knn_neighbours(-sim, k)
+        weights = (sim.gather(1, nearest) / temperature).exp()
+        scores.append(
+            knn_votes(train_labels[nearest], num_classes, weights).cpu())
     return torch.cat(scores)
 
 
