@@ -106,7 +106,7 @@ def parse_args(argv=None):
         nargs='+',
         action=DictAction,
         help='override settings of the config, e.g. '
-        'model.hyp_head.curvature=0.1')
+        'model.hyp_head.embedder.manifold.c=0.1')
     args = parser.parse_args(argv)
     for name in ('batch_size', 'num_examples'):
         if getattr(args, name) < 1:
