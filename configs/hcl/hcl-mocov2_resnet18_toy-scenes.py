@@ -1,7 +1,7 @@
 # HCL on MoCo v2, ResNet-18, the generated toy scenes (`make demo`): the
 # recipe that forms the scene-object hierarchy within the demo's 200
-# iterations (the same head as the ResNet-50 configs, with a 4,096-key
-# queue; docs/hcl.md, "What the toy runs show"):
+# iterations (`configs/_base_/models/hcl_head.py`, the head of the ResNet-50
+# configs, with a 4,096-key queue; docs/hcl.md, "What the toy runs show"):
 # - the paper's hyperbolic scene-object InfoNCE (c 0.05, T 0.2, weight 0.1,
 #   clip 2.3);
 # - scale_norm: each batch is rescaled to a geometric-mean radius of 1.5, so
@@ -15,24 +15,6 @@
 #   (and the object kNN) are learnt by MoCo's loss alone.
 # Twins: `mocov2_resnet18_toy-scenes.py` (baseline), `..._paper-loss.py`
 # (the paper's loss alone), `..._lorentz.py` (the recipe on the Lorentz model).
-_base_ = ['./mocov2_resnet18_toy-scenes.py']
+_base_ = ['./mocov2_resnet18_toy-scenes.py', '../_base_/models/hcl_head.py']
 
-model = dict(
-    hyp_head=dict(
-        _delete_=True,
-        type='HyperbolicSceneObjectHead',
-        embedder=dict(
-            type='HyperbolicEmbedder',
-            manifold=dict(type='PoincareBall', c=0.05, learnable=False),
-            clip_r=2.3,
-            scale_norm=1.5,
-            norm_only_grad=True),
-        contrast_loss=dict(
-            type='HyperbolicInfoNCELoss', temperature=0.2, loss_weight=0.1),
-        pair_losses=dict(
-            entail=dict(
-                type='EntailmentConeLoss', k=0.1, apex_radius=0.1,
-                loss_weight=0.3)),
-        online_pair=True,
-        queue_len=4096,
-        feat_dim=128))
+model = dict(hyp_head=dict(_base_.hyp_head, queue_len=4096))

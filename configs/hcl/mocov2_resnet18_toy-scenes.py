@@ -12,6 +12,7 @@ _base_ = [
 model = dict(
     queue_len=4096,
     momentum=0.01,
+    channels_last=False,
     backbone=dict(depth=18),
     neck=dict(in_channels=512, hid_channels=512, out_channels=128))
 

@@ -57,12 +57,15 @@ def test_config_builds_model_and_pipeline(path):
     if is_hcl:
         head = model.hyp_head
         assert head.contrast_loss.loss_weight == pytest.approx(0.1)
-        assert head.manifold.c_value() == pytest.approx(0.05)
+        manifold = next((name for name in ('lorentz', 'euclidean')
+                         if path.endswith(f'_{name}.py')), 'poincare')
+        # flat space has no curvature (None), the two hyperbolic models 0.05
+        assert head.manifold.c_value() == (
+            None if manifold == 'euclidean' else pytest.approx(0.05))
         # the flagship configs train the recipe; `_paper-loss` twins do not
         recipe = head.embedder.scale_norm is not None and head.online_pair \
             and 'entail' in head.pair_losses and head.embedder.norm_only_grad
         assert recipe != path.endswith('_paper-loss.py')
-        manifold = 'lorentz' if path.endswith('_lorentz.py') else 'poincare'
         assert head.manifold.name == manifold
     # the data pipeline, minus image loading, turns a sample into 4 views
     pipeline_cfg = cfg.train_dataloader.dataset.pipeline

@@ -7,8 +7,9 @@
 # - online_pair: scenes and objects through the online encoder in one batch;
 # - an entailment cone term (Ganea et al. 2018): objects in their scene's cone;
 # - norm_only_grad: the hyperbolic terms move only norms.
-# The `..._paper-loss.py` twins switch the four off. HCL configs merge it with
-# `model = dict(hyp_head={{_base_.hyp_head}})`.
+# The `..._paper-loss.py` twins switch the four off. HCL configs inherit it
+# next to their baseline twin and set `model = dict(hyp_head=_base_.hyp_head)`,
+# or `dict(_base_.hyp_head, feat_dim=256)` to change one key.
 hyp_head = dict(
     _delete_=True,  # replaces the baseline's `hyp_head=None`
     type='HyperbolicSceneObjectHead',
