@@ -27,10 +27,12 @@ Usage:
         [--fast-vs-plain]
 """
 import argparse
+import os.path as osp
 import statistics
 import time
 
 import torch
+from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 from mmpretrain.structures import DataSample
 
@@ -70,10 +72,12 @@ def model_cfg(depth, hyp, queue_len, channels_last=False):
     if channels_last:
         cfg['channels_last'] = True
     if hyp:
-        # the class defaults are the recipe (configs/_base_/models/hcl_head.py)
-        cfg['hyp_head'] = dict(
-            type='HyperbolicSceneObjectHead', queue_len=queue_len,
-            feat_dim=128)
+        # the recipe from its config (configs/_base_/models/hcl_head.py)
+        recipe = Config.fromfile(
+            osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
+                     'configs', '_base_', 'models', 'hcl_head.py')).hyp_head
+        recipe.pop('_delete_')
+        cfg['hyp_head'] = dict(recipe, queue_len=queue_len, feat_dim=128)
         if hyp == 'paper':
             cfg['hyp_head'].update(
                 online_pair=False,

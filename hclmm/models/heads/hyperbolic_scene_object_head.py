@@ -9,18 +9,6 @@ from ..utils import KeyQueue, rename_state_keys
 
 __all__ = ['HyperbolicSceneObjectHead']
 
-#: The recipe that forms the scene-object hierarchy (docs/hcl.md).
-DEFAULT_EMBEDDER = dict(
-    type='HyperbolicEmbedder',
-    manifold=dict(type='PoincareBall', c=0.05),
-    clip_r=2.3,
-    scale_norm=1.5,
-    norm_only_grad=True)
-DEFAULT_CONTRAST = dict(
-    type='HyperbolicInfoNCELoss', temperature=0.2, loss_weight=0.1)
-DEFAULT_PAIR_LOSSES = dict(
-    entail=dict(type='EntailmentConeLoss', k=0.1, loss_weight=0.3))
-
 
 @MODELS.register_module()
 class HyperbolicSceneObjectHead(nn.Module):
@@ -39,11 +27,13 @@ class HyperbolicSceneObjectHead(nn.Module):
       (:class:`~hclmm.models.losses.EntailmentConeLoss`), logged as
       ``loss_<name>``; more can be added by config, ``None`` removes one.
 
-    The defaults are the recipe that forms the hierarchy: the paper's
-    InfoNCE with ``scale_norm=1.5``, ``norm_only_grad``, the online pair
-    and the entailment cone (docs/hcl.md has the ablation). The paper's
-    loss alone is ``online_pair=False``, ``embedder.scale_norm=None``,
-    ``embedder.norm_only_grad=False``, ``pair_losses={}``.
+    The recipe that forms the hierarchy (the paper's InfoNCE with
+    ``scale_norm=1.5``, ``norm_only_grad``, the online pair and the
+    entailment cone; docs/hcl.md has the ablation) is a config,
+    ``configs/_base_/models/hcl_head.py``; the class defaults are its
+    parts' own. The paper's loss alone is ``online_pair=False``,
+    ``embedder.scale_norm=None``, ``embedder.norm_only_grad=False``,
+    ``pair_losses={}``.
 
     Besides the losses it logs, per batch: ``scene_norm``/``object_norm``
     (mean distance to the origin), ``scene_sat``/``object_sat`` (fraction
@@ -53,15 +43,12 @@ class HyperbolicSceneObjectHead(nn.Module):
     ``proj_norm`` (mean Euclidean norm of the online projections ``u``).
 
     Args:
-        embedder (dict, optional): Config of the embedder. Defaults to the
-            recipe's (Poincare ball c = 0.05, clip 2.3, scale_norm 1.5,
-            norm-only gradients).
-        contrast_loss (dict, optional): Config of the contrastive term.
-            Defaults to ``HyperbolicInfoNCELoss`` with T = 0.2 and weight
-            0.1 (the reference).
+        embedder (dict): Config of the embedder. Defaults to
+            ``dict(type='HyperbolicEmbedder')``.
+        contrast_loss (dict): Config of the contrastive term. Defaults to
+            ``dict(type='HyperbolicInfoNCELoss')``.
         pair_losses (dict, optional): Name -> config of pair terms.
-            Defaults to ``dict(entail=EntailmentConeLoss(k=0.1, weight
-            0.3))``.
+            Defaults to None (none).
         queue_len (int): Number of object keys kept as negatives; 0 uses
             the other objects of the (gathered) batch. Defaults to 65536.
         feat_dim (int): Dimension of the projections. Defaults to 128.
@@ -86,8 +73,8 @@ class HyperbolicSceneObjectHead(nn.Module):
     """
 
     def __init__(self,
-                 embedder: Optional[dict] = None,
-                 contrast_loss: Optional[dict] = None,
+                 embedder: dict = dict(type='HyperbolicEmbedder'),
+                 contrast_loss: dict = dict(type='HyperbolicInfoNCELoss'),
                  pair_losses: Optional[Dict[str, Optional[dict]]] = None,
                  queue_len: int = 65536,
                  feat_dim: int = 128,
@@ -104,18 +91,14 @@ class HyperbolicSceneObjectHead(nn.Module):
                 f"query must be 'scene' or 'object', got {query!r}")
         self.query = query
         self.online_pair = bool(online_pair)
-        self.embedder = MODELS.build(
-            DEFAULT_EMBEDDER if embedder is None else embedder)
-        contrast_loss = dict(DEFAULT_CONTRAST if contrast_loss is None else
-                             contrast_loss)
+        self.embedder = MODELS.build(embedder)
+        contrast_loss = dict(contrast_loss)
         if queue_len == 0:
             contrast_loss.setdefault('in_batch_negatives', True)
         self.contrast_loss = MODELS.build(contrast_loss)
-        pair_losses = DEFAULT_PAIR_LOSSES if pair_losses is None else \
-            pair_losses
         self.pair_losses = nn.ModuleDict({
             name: MODELS.build(cfg)
-            for name, cfg in pair_losses.items() if cfg is not None
+            for name, cfg in (pair_losses or {}).items() if cfg is not None
         })
         self.projector = MODELS.build(projector) if projector else None
         self.feat_dim = feat_dim

@@ -1,12 +1,22 @@
 """The hyperbolic scene-object head on its own."""
+import os.path as osp
+
 import pytest
 import torch
+from mmengine.config import Config
 
 from hclmm.geometry import Lorentz, PoincareBall
 from hclmm.models.heads import HyperbolicSceneObjectHead
+from hclmm.registry import MODELS
 from hclmm.utils import register_all_modules
+from hclmm_test_utils import REPO
 
 register_all_modules(init_default_scope=False)
+
+#: The recipe, from its one source.
+RECIPE = Config.fromfile(
+    osp.join(REPO, 'configs', '_base_', 'models', 'hcl_head.py')).hyp_head
+RECIPE.pop('_delete_')
 
 PAPER = dict(online_pair=False, pair_losses={})
 
@@ -15,6 +25,9 @@ def head(c=0.05, manifold='PoincareBall', clip_r=2.3, scale_norm=None,
          norm_only_grad=False, **kwargs):
     kwargs.setdefault('feat_dim', 4)
     kwargs.setdefault('queue_len', 8)
+    # the recipe's terms unless given
+    kwargs.setdefault('contrast_loss', RECIPE.contrast_loss)
+    kwargs.setdefault('pair_losses', RECIPE.pair_losses)
     return HyperbolicSceneObjectHead(
         embedder=dict(
             type='HyperbolicEmbedder',
@@ -33,8 +46,8 @@ def ref_dist(x, y, c):
     return torch.acosh(1 + num / den) / c**0.5
 
 
-def test_default_is_the_recipe():
-    h = HyperbolicSceneObjectHead()
+def test_recipe_config():
+    h = MODELS.build(RECIPE)
     assert isinstance(h.manifold, PoincareBall)
     assert float(h.manifold.c) == pytest.approx(0.05)
     assert h.embedder.scale_norm == 1.5 and h.embedder.norm_only_grad
