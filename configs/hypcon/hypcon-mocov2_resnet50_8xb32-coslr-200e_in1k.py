@@ -5,6 +5,7 @@ _base_ = [
     'mmpretrain::_base_/datasets/imagenet_bs32_mocov2.py',
     '../_base_/schedules/sgd_coslr-200e.py',
     '../_base_/default_runtime.py',
+    '../_base_/models/hypcon_head.py',
 ]
 
 model = dict(
@@ -25,9 +26,7 @@ model = dict(
         out_channels=128,
         with_avg_pool=True),
     head=dict(
-        type='HyperbolicContrastiveHead',
-        manifold=dict(type='PoincareBall', c=0.1),
-                clip_r=2.3,
+        _base_.hypcon_head,
         loss=dict(type='HyperbolicInfoNCELoss', temperature=0.2)))
 
 default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=3))

@@ -3,13 +3,11 @@
 # (c = 0.1, features clipped to 2.3) and compared by -d / T; every view is an
 # anchor whose positive is the other view of its crop (NT-Xent with
 # hyperbolic similarities). Euclidean twin: simclr_resnet18_toy-scenes.py.
-_base_ = ['./simclr_resnet18_toy-scenes.py']
+_base_ = ['./simclr_resnet18_toy-scenes.py', '../_base_/models/hypcon_head.py']
 
 model = dict(
     type='HypSimCLR',
     head=dict(
+        _base_.hypcon_head,
         _delete_=True,
-        type='HyperbolicContrastiveHead',
-        manifold=dict(type='PoincareBall', c=0.1),
-                clip_r=2.3,
         loss=dict(type='HyperbolicSupConLoss', temperature=0.2)))

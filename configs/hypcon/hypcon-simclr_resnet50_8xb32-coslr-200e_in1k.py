@@ -6,6 +6,7 @@ _base_ = [
     'mmpretrain::_base_/datasets/imagenet_bs32_simclr.py',
     '../_base_/schedules/lars_coslr-200e.py',
     '../_base_/default_runtime.py',
+    '../_base_/models/hypcon_head.py',
 ]
 
 model = dict(
@@ -24,9 +25,7 @@ model = dict(
         num_layers=2,
         with_avg_pool=True),
     head=dict(
-        type='HyperbolicContrastiveHead',
-        manifold=dict(type='PoincareBall', c=0.1),
-                clip_r=2.3,
+        _base_.hypcon_head,
         loss=dict(type='HyperbolicSupConLoss', temperature=0.2)))
 
 optim_wrapper = dict(optimizer=dict(lr=0.3))  # 0.3 x batch 256 / 256

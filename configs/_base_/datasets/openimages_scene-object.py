@@ -20,9 +20,5 @@ train_dataloader = dict(
 # The zero-shot metrics read COCO-format files (SceneObjectCropDataset):
 # convert an OpenImages val split to COCO json and set val_dataloader /
 # test_dataloader like the COCO base config to evaluate; off by default.
-val_dataloader = None
-val_evaluator = None
-val_cfg = None
-test_dataloader = None
-test_evaluator = None
-test_cfg = None
+val_dataloader = val_evaluator = val_cfg = None
+test_dataloader = test_evaluator = test_cfg = None
