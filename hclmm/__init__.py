@@ -1,6 +1,5 @@
 """hclmm: hyperbolic contrastive learning of scenes and objects."""
 from .utils.checkpoint import enable_safe_checkpoint_loading
-from .utils import atomic_save  # noqa: F401  (atomic checkpoint writes)
 from .version import __version__, version_info
 
 # mmengine checkpoints load back under torch >= 2.6 (weights-only loading)

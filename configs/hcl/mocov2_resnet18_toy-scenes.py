@@ -28,7 +28,7 @@ train_cfg = dict(
     type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=4)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
-    checkpoint=dict(type='CheckpointHook', interval=max_epochs,
+    checkpoint=dict(type='AtomicCheckpointHook', interval=max_epochs,
                     max_keep_ckpts=1))
 randomness = dict(seed=0)
 auto_scale_lr = dict(base_batch_size=32)

@@ -1,46 +1,25 @@
-"""Atomic checkpoint writes for mmengine's ``Runner`` and ``CheckpointHook``.
+"""Atomic writes of local files: readers see the old file or the complete
+new one, never a partial file.
 
-mmengine 0.10.7 writes a checkpoint by opening ``iter_N.pth`` and writing
-into it, and ``CheckpointHook`` then rewrites the ``last_checkpoint`` pointer
-in place. A process killed while either file is being written (preemption,
-out-of-memory killer, a Slurm time limit) leaves a truncated ``iter_N.pth``
-or an empty pointer behind, and ``--resume`` then fails or, worse, picks the
-broken file. With ``max_keep_ckpts`` the hook also deletes the oldest
-checkpoint *before* it writes the new one, so a kill during the write can
-leave no usable checkpoint at all.
+A process killed while it writes a file (preemption, the out-of-memory
+killer, a Slurm time limit) leaves a truncated file behind. Here the content
+goes to a hidden temporary file in the same directory
+(``.NAME.tmp-<host>-<pid>-<random>``, never matched by ``*.pth``), is synced
+and then renamed over the final name with :func:`os.replace`; the directory
+is synced too. Temporary files left by killed writers are removed by the next
+commit in the same directory (those of dead processes on the same host).
 
-:func:`enable_atomic_checkpoints` (run when :mod:`hclmm` is imported) makes
-both writes atomic for local files:
-
-* a checkpoint is written to a hidden temporary file in the same directory
-  (``.iter_N.pth.tmp-<host>-<pid>-<random>``, never matched by ``*.pth``),
-  flushed and ``fsync``-ed, then renamed over the final name with
-  :func:`os.replace` (atomic on POSIX file systems) and the directory is
-  synced. A reader sees either the old file or the complete new one;
-* ``CheckpointHook`` writes ``last_checkpoint`` the same way, only *after*
-  the checkpoint it names has been renamed into place, and removes the
-  checkpoint that falls out of ``max_keep_ckpts`` only after that.
-
-Temporary files left by a killed save are removed by the next successful
-save in the same directory (those of dead processes on the same host).
-Remote back-ends (``s3://``, ``pavi://``, ...) keep mmengine's own writer.
-The patch touches ``save_checkpoint`` where mmengine looks it up
-(``mmengine.runner``, ``mmengine.runner.checkpoint`` and
-``mmengine.runner.runner``) and ``CheckpointHook._save_checkpoint_with_step``,
-and is idempotent.
+:class:`~hclmm.engine.hooks.AtomicCheckpointHook` writes checkpoints and the
+``last_checkpoint`` pointer this way.
 """
 import glob
 import os
 import os.path as osp
 import socket
 import uuid
-from typing import Callable, Optional
+from typing import Callable
 
-import torch
-
-__all__ = [
-    'atomic_write', 'atomic_save_checkpoint', 'enable_atomic_checkpoints'
-]
+__all__ = ['atomic_write', 'commit_file', 'temporary_name']
 
 _TMP_TAG = '.tmp-'
 
@@ -88,6 +67,31 @@ def _remove_stale_temps(dirname: str) -> None:
                 pass
 
 
+def temporary_name(filename: str) -> str:
+    """A hidden name next to ``filename`` for its content in the making
+    (``.NAME.tmp-<host>-<pid>-<random>``, never matched by ``*.pth``)."""
+    filename = osp.abspath(osp.expanduser(str(filename)))
+    return osp.join(
+        osp.dirname(filename), f'.{osp.basename(filename)}{_TMP_TAG}'
+        f'{_host()}-{os.getpid()}-{uuid.uuid4().hex[:8]}')
+
+
+def commit_file(tmp: str, filename: str) -> None:
+    """Make the complete file ``tmp`` appear as ``filename`` at once: sync
+    its data, rename it over ``filename`` (:func:`os.replace`, atomic on
+    POSIX file systems), sync the directory, and remove the temporary files
+    that killed writers left there."""
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, filename)
+    dirname = osp.dirname(osp.abspath(filename))
+    _fsync_dir(dirname)
+    _remove_stale_temps(dirname)
+
+
 def atomic_write(filename: str, write: Callable) -> None:
     """Write a local file so that readers never see a partial file.
 
@@ -101,140 +105,15 @@ def atomic_write(filename: str, write: Callable) -> None:
         write (callable): Called with the open binary file object.
     """
     filename = osp.abspath(osp.expanduser(str(filename)))
-    dirname = osp.dirname(filename)
-    os.makedirs(dirname, exist_ok=True)
-    tmp = osp.join(
-        dirname, f'.{osp.basename(filename)}{_TMP_TAG}{_host()}-'
-        f'{os.getpid()}-{uuid.uuid4().hex[:8]}')
+    os.makedirs(osp.dirname(filename), exist_ok=True)
+    tmp = temporary_name(filename)
     try:
         with open(tmp, 'xb') as f:
             write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, filename)
     except BaseException:
         try:
             os.remove(tmp)
         except OSError:
             pass
         raise
-    _fsync_dir(dirname)
-    _remove_stale_temps(dirname)
-
-
-def _is_local(filename: str, file_client_args, backend_args) -> bool:
-    if file_client_args is not None or '://' in str(filename):
-        return False
-    from mmengine.fileio import LocalBackend, get_file_backend
-    return isinstance(
-        get_file_backend(str(filename), backend_args=backend_args),
-        LocalBackend)
-
-
-_ORIGINAL_SAVE: Optional[Callable] = None
-
-
-def atomic_save_checkpoint(checkpoint: dict,
-                           filename: str,
-                           file_client_args: Optional[dict] = None,
-                           backend_args: Optional[dict] = None) -> None:
-    """Drop-in for ``mmengine.runner.checkpoint.save_checkpoint``.
-
-    Local files are written atomically (see :func:`atomic_write`), streamed
-    straight into the file; other back-ends use mmengine's writer.
-
-    Args:
-        checkpoint (dict): What to save.
-        filename (str): Destination.
-        file_client_args (dict, optional): Deprecated mmengine argument;
-            when given, mmengine's writer is used. Defaults to None.
-        backend_args (dict, optional): mmengine file back-end arguments.
-            Defaults to None.
-    """
-    if not _is_local(filename, file_client_args, backend_args):
-        return _ORIGINAL_SAVE(
-            checkpoint,
-            filename,
-            file_client_args=file_client_args,
-            backend_args=backend_args)
-    # torch.save's pickle protocol 2 is kept on purpose: torch's weights-only
-    # unpickler does not read the opcodes of protocols 3-5 (SHORT_BINBYTES,
-    # FRAME), so a newer protocol would make checkpoints unloadable.
-    atomic_write(filename, lambda f: torch.save(checkpoint, f))
-
-
-atomic_save_checkpoint._hclmm_atomic = True
-
-
-def _save_checkpoint_with_step(self, runner, step, meta):
-    """``CheckpointHook._save_checkpoint_with_step`` in a crash-safe order.
-
-    Same bookkeeping as mmengine's (``keep_ckpt_ids``, ``last_ckpt`` in the
-    message hub, the arguments of ``runner.save_checkpoint``); the order is:
-    write the new checkpoint, point ``last_checkpoint`` at it (atomically),
-    then delete the checkpoint that fell out of ``max_keep_ckpts``.
-    """
-    from mmengine.dist import is_main_process
-    outdated = None
-    if self.max_keep_ckpts > 0 and not (len(self.keep_ckpt_ids) > 0 and
-                                        self.keep_ckpt_ids[-1] == step):
-        if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
-            outdated = self.keep_ckpt_ids.popleft()
-        self.keep_ckpt_ids.append(step)
-        runner.message_hub.update_info('keep_ckpt_ids',
-                                       list(self.keep_ckpt_ids))
-
-    ckpt_filename = self.filename_tmpl.format(step)
-    self.last_ckpt = self.file_backend.join_path(self.out_dir, ckpt_filename)
-    runner.message_hub.update_info('last_ckpt', self.last_ckpt)
-
-    runner.save_checkpoint(
-        self.out_dir,
-        ckpt_filename,
-        self.file_client_args,
-        save_optimizer=self.save_optimizer,
-        save_param_scheduler=self.save_param_scheduler,
-        meta=meta,
-        by_epoch=self.by_epoch,
-        backend_args=self.backend_args,
-        **self.args)
-
-    if not is_main_process():
-        return
-    text = str(self.last_ckpt)
-    atomic_write(
-        osp.join(runner.work_dir, 'last_checkpoint'),
-        lambda f: f.write(text.encode('utf-8')))
-    if outdated is not None:
-        path = self.file_backend.join_path(
-            self.out_dir, self.filename_tmpl.format(outdated))
-        if self.file_backend.isfile(path):
-            self.file_backend.remove(path)
-        elif self.file_backend.isdir(path):
-            # checkpoints saved by deepspeed are directories
-            self.file_backend.rmtree(path)
-
-
-_save_checkpoint_with_step._hclmm_atomic = True
-
-
-def enable_atomic_checkpoints() -> None:
-    """Make mmengine's checkpoint and ``last_checkpoint`` writes atomic.
-
-    Idempotent; runs when :mod:`hclmm` is imported.
-    """
-    global _ORIGINAL_SAVE
-    import mmengine.runner as mm_runner
-    import mmengine.runner.checkpoint as mm_checkpoint
-    import mmengine.runner.runner as mm_runner_module
-    from mmengine.hooks import CheckpointHook
-
-    if not getattr(mm_checkpoint.save_checkpoint, '_hclmm_atomic', False):
-        _ORIGINAL_SAVE = mm_checkpoint.save_checkpoint
-    for module in (mm_checkpoint, mm_runner, mm_runner_module):
-        if getattr(module, 'save_checkpoint', None) is not None:
-            module.save_checkpoint = atomic_save_checkpoint
-    CheckpointHook._save_checkpoint_with_step = _save_checkpoint_with_step
-
-
-enable_atomic_checkpoints()
+    commit_file(tmp, filename)

@@ -40,6 +40,6 @@ param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=2)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=1),
-    checkpoint=dict(type='CheckpointHook', interval=2, by_epoch=False))
+    checkpoint=dict(type='AtomicCheckpointHook', interval=2, by_epoch=False))
 log_processor = dict(by_epoch=False)
 randomness = dict(seed=0)

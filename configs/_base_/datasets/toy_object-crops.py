@@ -53,6 +53,6 @@ train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
     checkpoint=dict(
-        type='CheckpointHook', interval=max_epochs, max_keep_ckpts=1))
+        type='AtomicCheckpointHook', interval=max_epochs, max_keep_ckpts=1))
 randomness = dict(seed=0)
 auto_scale_lr = dict(base_batch_size=32)

@@ -74,7 +74,7 @@ train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=1),
     checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=3, max_keep_ckpts=-1))
+        type='AtomicCheckpointHook', by_epoch=False, interval=3, max_keep_ckpts=-1))
 log_processor = dict(by_epoch=False, window_size=1)
 randomness = dict(seed=0, deterministic=True)
 
