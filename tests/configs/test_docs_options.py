@@ -3,8 +3,10 @@
 
 A key is accepted when every part of its path is a key of the config's
 ``model`` dict or an argument of the class the enclosing dict builds
-(``type``); below a part that the config leaves at None (e.g. the head's
-``projector``) the rest is a new config and is not checked.
+(``type``, or a ``type`` that the docs set for that dict, e.g.
+``model.hyp_head.type=HyperbolicSceneObjectAblationHead``); below a part
+that the config leaves at None (e.g. the head's ``projector``) the rest is a
+new config and is not checked.
 """
 import glob
 import inspect
@@ -28,33 +30,55 @@ KEY = re.compile(r'(?<![\w.])((?:model\.|H\.)?hyp_head\.[\w.]+|model\.[\w.]+'
                  r'|H\.[\w.]+)=')
 
 
-def _documented_keys():
+TYPE = re.compile(r'(?<![\w.])((?:model|H)(?:\.\w+)*)\.type=(\w+)')
+
+
+def _full(key):
+    # docs/hcl.md's ablation table writes `H.` for model.hyp_head.
+    if key.startswith('H.'):
+        return 'model.hyp_head.' + key[2:]
+    if key.startswith('hyp_head.'):
+        return 'model.' + key
+    return key
+
+
+def _documented_types():
+    """Path below ``model`` -> the class names the docs give that dict."""
+    types = {}
+    for text in _texts().values():
+        for path, name in TYPE.findall(text):
+            parts = _full(path + '.').rstrip('.').split('.')[1:]
+            types.setdefault('.'.join(parts), set()).add(name)
+    return types
+
+
+def _texts():
     files = sorted(glob.glob(osp.join(REPO, 'docs', '*.md'))) + [
         osp.join(REPO, 'README.md')
     ] + sorted(glob.glob(osp.join(REPO, 'tools', '**', '*.py'),
                          recursive=True))
-    keys = set()
+    texts = {}
     for path in files:
         rel = osp.relpath(path, REPO)
-        if rel in SKIP:
-            continue
-        with open(path) as f:
-            text = f.read()
-        for key in KEY.findall(text):
-            # docs/hcl.md's ablation table writes `H.` for model.hyp_head.
-            if key.startswith('H.'):
-                key = 'model.hyp_head.' + key[2:]
-            elif key.startswith('hyp_head.'):
-                key = 'model.' + key
-            keys.add((rel, key.rstrip('.')))
-    return sorted(keys)
+        if rel not in SKIP:
+            with open(path) as f:
+                texts[rel] = f.read()
+    return texts
 
 
-def _arguments(node):
-    cls = MODELS.get(node['type']) if isinstance(node, dict) and \
-        'type' in node else None
+def _documented_keys():
+    return sorted({(rel, _full(key).rstrip('.'))
+                   for rel, text in _texts().items()
+                   for key in KEY.findall(text)})
+
+
+def _arguments(node, extra_types=()):
+    types = set(extra_types)
+    if isinstance(node, dict) and 'type' in node:
+        types.add(node['type'])
     names = set()
-    for klass in inspect.getmro(cls) if cls else ():
+    classes = [MODELS.get(t) for t in types]
+    for klass in {k for c in classes if c for k in inspect.getmro(c)}:
         if klass is object or not hasattr(klass, '__init__'):
             continue
         params = inspect.signature(klass.__init__).parameters.values()
@@ -63,9 +87,10 @@ def _arguments(node):
     return names
 
 
-def _key_exists(model, parts):
+def _key_exists(model, parts, types=None):
+    types = types or {}
     node = model
-    for part in parts:
+    for depth, part in enumerate(parts):
         if node is None:  # a part the config leaves unset: a new config
             return True
         if isinstance(node, (list, tuple)) and part.isdigit():
@@ -77,7 +102,8 @@ def _key_exists(model, parts):
             return False
         if part in node:
             node = node[part]
-        elif part in _arguments(node):
+        elif part in _arguments(node, types.get('.'.join(parts[:depth]),
+                                               ())):
             node = None
         else:
             return False
@@ -98,7 +124,8 @@ def test_the_docs_name_model_keys():
 @pytest.mark.parametrize('where,key', _documented_keys())
 def test_documented_model_key_exists(models, where, key):
     parts = key.split('.')[1:]
-    assert any(_key_exists(model, parts) for model in models), (
+    types = _documented_types()
+    assert any(_key_exists(model, parts, types) for model in models), (
         f'{where} names {key}, which none of {CONFIGS} has')
 
 
@@ -109,3 +136,10 @@ def test_a_stale_key_is_caught(models):
     assert all(
         _key_exists(m, ['hyp_head', 'embedder', 'manifold', 'c'])
         for m in models)
+
+
+def test_an_ablation_switch_needs_the_ablation_head(models):
+    parts = ['hyp_head', 'scene_direction_grad']
+    assert not any(_key_exists(m, parts) for m in models)
+    ablation = {'hyp_head': {'HyperbolicSceneObjectAblationHead'}}
+    assert all(_key_exists(m, parts, ablation) for m in models)

@@ -7,7 +7,7 @@ import torch.nn as nn
 from hclmm.registry import MODELS
 from ..utils import KeyQueue, rename_state_keys
 
-__all__ = ['HyperbolicSceneObjectHead']
+__all__ = ['HyperbolicSceneObjectHead', 'HyperbolicSceneObjectAblationHead']
 
 
 @MODELS.register_module()
@@ -61,16 +61,11 @@ class HyperbolicSceneObjectHead(nn.Module):
             and scale); the pair losses act on that pair with gradient on
             both sides. The InfoNCE keys stay the key encoder's.
             Defaults to True.
-        query (str): ``'scene'`` (the reference) or ``'object'``: which
-            side is the InfoNCE query (kept for the ablation in
-            docs/hcl.md). Defaults to ``'scene'``.
-        scene_direction_grad (bool): Under the embedder's
-            ``norm_only_grad``, let the hyperbolic terms move the scenes'
-            directions too (objects keep norm-only gradients, so their
-            directions stay the base loss's). Scenes then point where their
-            objects point, which the out-of-context scores read
-            (docs/zero_shot.md). Defaults to False.
     """
+
+    #: The side of the InfoNCE query: the scene (the algorithm passes the
+    #: scene views as the query; see HyperbolicSceneObjectAblationHead).
+    query = 'scene'
 
     def __init__(self,
                  embedder: dict = dict(type='HyperbolicEmbedder'),
@@ -79,17 +74,10 @@ class HyperbolicSceneObjectHead(nn.Module):
                  queue_len: int = 65536,
                  feat_dim: int = 128,
                  projector: Optional[dict] = None,
-                 online_pair: bool = True,
-                 query: str = 'scene',
-                 scene_direction_grad: bool = False) -> None:
+                 online_pair: bool = True) -> None:
         super().__init__()
-        self.scene_direction_grad = bool(scene_direction_grad)
         if queue_len < 0:
             raise ValueError(f'queue_len must be >= 0, got {queue_len}')
-        if query not in ('scene', 'object'):
-            raise ValueError(
-                f"query must be 'scene' or 'object', got {query!r}")
-        self.query = query
         self.online_pair = bool(online_pair)
         self.embedder = MODELS.build(embedder)
         contrast_loss = dict(contrast_loss)
@@ -124,7 +112,8 @@ class HyperbolicSceneObjectHead(nn.Module):
 
     def _embed_online(self, query_u, online_key_u):
         """The online side: the query batch, or with ``online_pair`` the
-        query and key views together under one scale."""
+        query and key views together under one scale; points and their
+        saturation masks (None for an absent side)."""
         if not self.online_pair:
             query, sat = self.embedder.embed(
                 query_u, batch_stats=True,
@@ -143,65 +132,45 @@ class HyperbolicSceneObjectHead(nn.Module):
 
     def _direction_grad(self, n_query: int, n_other: int,
                         like: torch.Tensor) -> Optional[torch.Tensor]:
-        """Rows whose direction keeps its gradient: the scene side's."""
-        if not self.scene_direction_grad:
-            return None
-        scene_first = self.query == 'scene'
-        mask = torch.zeros(n_query + n_other, dtype=torch.bool,
-                           device=like.device)
-        if scene_first:
-            mask[:n_query] = True
-        else:
-            mask[n_query:] = True
-        return mask
+        """Rows whose direction keeps its gradient under the embedder's
+        ``norm_only_grad``: none."""
+        return None
 
-    def _scene_object(self, query: torch.Tensor, other: torch.Tensor
-                      ) -> Tuple[torch.Tensor, torch.Tensor]:
-        return (query, other) if self.query == 'scene' else (other, query)
+    def _scene_object(self, query, other) -> Tuple:
+        """(scene side, object side) of (query side, other side)."""
+        return query, other
 
-    def loss(self,
-             query_u: torch.Tensor,
-             key_u: torch.Tensor,
-             online_key_u: Optional[torch.Tensor] = None
-             ) -> Dict[str, torch.Tensor]:
-        """The hyperbolic losses and the statistics of both sides.
-
-        Args:
-            query_u (Tensor): N x D projections of the query views (the
-                scenes; online encoder, with gradient).
-            key_u (Tensor): N x D projections of the key views (the
-                objects; key encoder, no gradient).
-            online_key_u (Tensor, optional): N x D projections of the key
-                views through the online encoder (``online_pair``).
-
-        Returns:
-            dict: ``loss_hyp``, ``loss_<name>`` per pair loss (weighted),
-            their statistics, and the norm and saturation statistics.
-        """
-        query, online_key, query_sat, online_key_sat = self._embed_online(
+    def loss(self, query_u: torch.Tensor, key_u: torch.Tensor,
+             online_key_u: Optional[torch.Tensor] = None) -> Dict:
+        """``w InfoNCE_hyp(scene, object key; queue) + sum of the pair terms
+        on (scene, object)`` from N x D projections: the scenes' (online),
+        the objects' (key encoder) and, with ``online_pair``, the objects'
+        through the online encoder; plus the statistics."""
+        query, online_key, query_sat, online_sat = self._embed_online(
             query_u, online_key_u)
         with torch.no_grad():
             key, key_sat = self.embedder.embed(key_u.detach())
         negatives = None if self.queue is None else self.queue.filled()
         losses = dict(loss_hyp=self.contrast_loss(query, key, self.manifold,
                                                   negatives))
-        other = key if online_key is None else online_key
-        other_sat = key_sat if online_key is None else online_key_sat
-        scene, obj = self._scene_object(query, other)
+        # the pair terms see the online pair, or the key without it
+        (scene, scene_sat), (obj, obj_sat) = self._scene_object(
+            (query, query_sat),
+            (key, key_sat) if online_key is None else (online_key, online_sat))
         for name, term in self.pair_losses.items():
-            value, stats = term(scene, obj, self.manifold, return_stats=True)
-            losses[f'loss_{name}'] = value
+            losses[f'loss_{name}'], stats = term(
+                scene, obj, self.manifold, return_stats=True)
             losses.update(stats)
-        losses.update(self._stats(scene, obj,
-                                  *self._scene_object(query_sat, other_sat)))
-        # |u| before the embedder: free to grow without scale_norm
-        losses['proj_norm'] = query_u.detach().norm(dim=-1).mean()
+        losses.update(self._stats(scene, obj, scene_sat, obj_sat, query_u))
         if self.queue is not None and self.training:
             self.queue.push(key)
         return losses
 
     @torch.no_grad()
-    def _stats(self, scene, obj, scene_sat, obj_sat) -> Dict:
+    def _stats(self, scene, obj, scene_sat, obj_sat, query_u) -> Dict:
+        """Norms and saturation of both sides, the curvature when learnt
+        and ``proj_norm`` (``|u|`` before the embedder: free to grow
+        without ``scale_norm``)."""
         scene_norm = self.manifold.dist0(scene.detach())
         obj_norm = self.manifold.dist0(obj.detach())
         stats = dict(
@@ -212,6 +181,7 @@ class HyperbolicSceneObjectHead(nn.Module):
             norm_spread=torch.cat([scene_norm, obj_norm]).std())
         if self.manifold.curvature.learnable:
             stats['curvature'] = self.manifold.c.detach().reshape(())
+        stats['proj_norm'] = query_u.detach().norm(dim=-1).mean()
         return stats
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
@@ -231,3 +201,48 @@ class HyperbolicSceneObjectHead(nn.Module):
                 prefix + 'queue.count',
                 torch.full((1, ), self.queue.length, dtype=torch.long))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+
+@MODELS.register_module()
+class HyperbolicSceneObjectAblationHead(HyperbolicSceneObjectHead):
+    """The scene-object head with the switches of two ablations.
+
+    Args:
+        query (str): ``'scene'`` (as the main head) or ``'object'``: which
+            side is the InfoNCE query; with ``'object'`` the algorithm
+            passes the object views as the query and the scene views as the
+            keys (docs/hcl.md). Defaults to ``'scene'``.
+        scene_direction_grad (bool): Under the embedder's
+            ``norm_only_grad``, let the hyperbolic terms move the scenes'
+            directions too (objects keep norm-only gradients, so their
+            directions stay the base loss's). Scenes then point where their
+            objects point, which the out-of-context scores read
+            (docs/zero_shot.md). Defaults to False.
+        **kwargs: The arguments of :class:`HyperbolicSceneObjectHead`.
+    """
+
+    def __init__(self,
+                 query: str = 'scene',
+                 scene_direction_grad: bool = False,
+                 **kwargs) -> None:
+        if query not in ('scene', 'object'):
+            raise ValueError(
+                f"query must be 'scene' or 'object', got {query!r}")
+        super().__init__(**kwargs)
+        self.query = query
+        self.scene_direction_grad = bool(scene_direction_grad)
+
+    def _direction_grad(self, n_query, n_other, like):
+        """The scene side's rows, with ``scene_direction_grad``."""
+        if not self.scene_direction_grad:
+            return None
+        mask = torch.zeros(n_query + n_other, dtype=torch.bool,
+                           device=like.device)
+        if self.query == 'scene':
+            mask[:n_query] = True
+        else:
+            mask[n_query:] = True
+        return mask
+
+    def _scene_object(self, query, other):
+        return (query, other) if self.query == 'scene' else (other, query)

@@ -4,9 +4,8 @@ from typing import Dict, Tuple, Union
 import torch
 import torch.nn as nn
 
-from hclmm.geometry import Manifold
+from hclmm.geometry import Manifold, check_manifold
 from hclmm.registry import MODELS
-from .hyperbolic_infonce import check_contrastive_args
 
 __all__ = ['EntailmentConeLoss', 'cone_violation']
 
@@ -106,7 +105,7 @@ class EntailmentConeLoss(nn.Module):
                 ) -> Union[torch.Tensor, Tuple[torch.Tensor, Dict]]:
         """Weighted mean violation (and ``entail_apex_frac``, the fraction
         of pairs within ``apex_radius``, with ``return_stats``)."""
-        check_contrastive_args(1.0, manifold)
+        check_manifold(manifold)
         violation, near_apex = cone_violation(scene, obj, manifold, self.k,
                                               self.apex_radius)
         loss = self.loss_weight * violation.mean()

@@ -274,7 +274,8 @@ def test_generic_builder_wraps_any_algorithm():
 
 def test_object_query_swaps_the_encoders():
     """With query='object' the object view goes through the online encoder."""
-    model = build('HCLMoCo', query='object')
+    model = build('HCLMoCo', type='HyperbolicSceneObjectAblationHead',
+                  query='object')
     data = model.data_preprocessor(batch(), training=True)
     inputs = data['inputs']
     seen = []

@@ -6,7 +6,8 @@ import torch
 from mmengine.config import Config
 
 from hclmm.geometry import Lorentz, PoincareBall
-from hclmm.models.heads import HyperbolicSceneObjectHead
+from hclmm.models.heads import (HyperbolicSceneObjectAblationHead,
+                                HyperbolicSceneObjectHead)
 from hclmm.registry import MODELS
 from hclmm.utils import register_all_modules
 from hclmm_test_utils import REPO
@@ -22,13 +23,13 @@ PAPER = dict(online_pair=False, pair_losses={})
 
 
 def head(c=0.05, manifold='PoincareBall', clip_r=2.3, scale_norm=None,
-         norm_only_grad=False, **kwargs):
+         norm_only_grad=False, cls=HyperbolicSceneObjectHead, **kwargs):
     kwargs.setdefault('feat_dim', 4)
     kwargs.setdefault('queue_len', 8)
     # the recipe's terms unless given
     kwargs.setdefault('contrast_loss', RECIPE.contrast_loss)
     kwargs.setdefault('pair_losses', RECIPE.pair_losses)
-    return HyperbolicSceneObjectHead(
+    return cls(
         embedder=dict(
             type='HyperbolicEmbedder',
             manifold=dict(type=manifold, c=c),
@@ -126,7 +127,8 @@ def _tangential(x):
 def test_scene_direction_grad_frees_only_the_scene_side(online_pair):
     torch.manual_seed(0)
     h = head(clip_r=None, scale_norm=1.0, norm_only_grad=True,
-             scene_direction_grad=True, online_pair=online_pair)
+             scene_direction_grad=True, online_pair=online_pair,
+             cls=HyperbolicSceneObjectAblationHead)
     u = torch.randn(3, 4, requires_grad=True)
     v = torch.randn(3, 4, requires_grad=True)
     out = h.loss(u, torch.randn(3, 4), v if online_pair else None)
@@ -137,7 +139,7 @@ def test_scene_direction_grad_frees_only_the_scene_side(online_pair):
     # with objects as the query, the query side stays radial
     h = head(clip_r=None, scale_norm=1.0, norm_only_grad=True,
              scene_direction_grad=True, online_pair=online_pair,
-             query='object')
+             query='object', cls=HyperbolicSceneObjectAblationHead)
     u = torch.randn(3, 4, requires_grad=True)
     v = torch.randn(3, 4, requires_grad=True)
     out = h.loss(u, torch.randn(3, 4), v if online_pair else None)
@@ -164,13 +166,13 @@ def test_learnable_curvature_reported_and_in_range():
     assert 0.005 <= float(out['curvature']) <= 0.5
 
 
-@pytest.mark.parametrize('kwargs, match', [
-    (dict(queue_len=-2), 'queue_len'),
-    (dict(query='both'), 'query'),
+@pytest.mark.parametrize('cls, kwargs, match', [
+    (HyperbolicSceneObjectHead, dict(queue_len=-2), 'queue_len'),
+    (HyperbolicSceneObjectAblationHead, dict(query='both'), 'query'),
 ])
-def test_bad_arguments(kwargs, match):
+def test_bad_arguments(cls, kwargs, match):
     with pytest.raises(ValueError, match=match):
-        HyperbolicSceneObjectHead(**kwargs)
+        cls(**kwargs)
 
 
 @pytest.mark.parametrize('manifold', ['PoincareBall', 'Lorentz'])
