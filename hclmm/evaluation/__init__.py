@@ -1,7 +1,8 @@
 from .functional import *  # noqa: F401,F403
 from .knn_eval import embedding_knn_top1
 from .metrics import SceneObjectMetric
-from .ooc_diagnostics import OOC_DIAGNOSTIC_KEYS, ooc_diagnostics
+from .ooc_diagnostics import (OOC_DIAGNOSTIC_KEYS, ooc_diagnostics,
+                              report_ooc_diagnostics)
 from .ooc_scores import OOC_SCORES, ooc_scores
 from .zero_shot import (DEFAULT_OOC_SCORE, DEFAULT_RETRIEVAL_SCORE,
                         RETRIEVAL_SCORES, ZERO_SHOT_KEYS, retrieval_dist,
@@ -12,6 +13,6 @@ __all__ = [
     'DEFAULT_OOC_SCORE', 'DEFAULT_RETRIEVAL_SCORE', 'RETRIEVAL_SCORES',
     'retrieval_dist', 'retrieval_dists', 'zero_shot_metrics', 'OOC_SCORES',
     'ooc_scores',
-    'OOC_DIAGNOSTIC_KEYS', 'ooc_diagnostics',
+    'OOC_DIAGNOSTIC_KEYS', 'ooc_diagnostics', 'report_ooc_diagnostics',
     'SceneObjectMetric'
 ]

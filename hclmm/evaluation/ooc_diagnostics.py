@@ -32,7 +32,7 @@ import torch.nn.functional as F
 
 from .functional import auroc
 
-__all__ = ['OOC_DIAGNOSTIC_KEYS', 'ooc_diagnostics']
+__all__ = ['OOC_DIAGNOSTIC_KEYS', 'ooc_diagnostics', 'report_ooc_diagnostics']
 
 #: The keys of :func:`ooc_diagnostics`, in order.
 OOC_DIAGNOSTIC_KEYS = ('company_oracle_scenes', 'company_oracle_neighbours',
@@ -133,3 +133,20 @@ def ooc_diagnostics(object_points: torch.Tensor,
                 (flagged[nearest[flagged]] & of_ooc).sum() / of_ooc.sum())
     out['ooc_rate'] = float(ooc.mean())
     return out
+
+
+def report_ooc_diagnostics(data: Dict, scene_types: Sequence
+                           ) -> Optional[Dict[str, Optional[float]]]:
+    """:func:`ooc_diagnostics` of what
+    :meth:`~hclmm.evaluation.SceneObjectMetric.assemble` returned, or None
+    where they do not apply: a scene without a type, no backbone features,
+    or no object (or every object) marked out of context."""
+    ooc = data['object_ooc']
+    if not len(scene_types) or None in list(scene_types) or \
+            data['scene_feats'] is None or \
+            not 0 < int(np.sum(ooc)) < len(ooc):
+        return None
+    return ooc_diagnostics(data['object_points'], data['object_scene'],
+                           data['object_labels'], ooc, data['scene_feats'],
+                           scene_types)
+

@@ -167,7 +167,8 @@ def test_dataset_filters_orders_and_keeps_the_first_images(tmp_path):
     path = _coco(tmp_path, coco)
 
     def samples(**kwargs):
-        dataset = tool.build_dataset('', str(path), img_size=16, **kwargs)
+        dataset = tool.build_dataset(_cfg(), '', str(path), img_size=16,
+                                     **kwargs)
         return [(info['img_id'], info['is_scene'], info['object_label'],
                  info['out_of_context'])
                 for info in map(dataset.get_data_info, range(len(dataset)))]
@@ -182,24 +183,37 @@ def test_dataset_filters_orders_and_keeps_the_first_images(tmp_path):
     assert len(samples(min_box_size=4.5)) == 4
     # bad files are named
     with pytest.raises(FileNotFoundError, match='nothere.json'):
-        tool.build_dataset(str(tmp_path), 'nothere.json')
+        tool.build_dataset(_cfg(), str(tmp_path), 'nothere.json')
     del coco['annotations']
     with pytest.raises(ValueError, match=f'{path}.*annotations'):
-        tool.build_dataset('', str(_coco(tmp_path, coco)))
+        tool.build_dataset(_cfg(), '', str(_coco(tmp_path, coco)))
 
 
-def test_scene_view_size_is_found_in_configs():
+def test_crop_size_is_the_configs_view_size(tmp_path):
+    """The crops are the config's test pipeline's, sized by its one view
+    size variable; a config without a test loader is named."""
     from mmengine.config import Config
-    assert tool.find_scene_view_size(Config.fromfile(str(HCL_CONFIG))) == 64
     coco = ROOT / 'configs' / 'hcl' / \
         'mocov2_resnet50_8xb16-coslr-200e_coco.py'
-    assert tool.find_scene_view_size(Config.fromfile(str(coco))) == 224
-    assert tool.find_scene_view_size(dict(model=dict())) is None
+    for config, size in ((HCL_CONFIG, 64), (coco, 224)):
+        cfg = Config.fromfile(str(config))
+        assert cfg.view_size == size
+        resize = tool._resize(cfg.test_dataloader.dataset.pipeline)
+        assert resize['scale'] == (size, size)
+    bare = tmp_path / 'bare.py'
+    bare.write_text('model = dict()\n')
+    with pytest.raises(ValueError, match='bare.py has no test_dataloader'):
+        tool.build_dataset(Config.fromfile(str(bare)), '', 'x.json')
+
+
+def _cfg():
+    from mmengine.config import Config
+    return Config.fromfile(str(HCL_CONFIG))
 
 
 def _toy_dataset(toy, ann_file=None, **kwargs):
     return tool.build_dataset(
-        str(toy), str(ann_file or toy / 'annotations' / 'val.json'),
+        _cfg(), str(toy), str(ann_file or toy / 'annotations' / 'val.json'),
         'images/val', img_size=32, **kwargs)
 
 

@@ -125,8 +125,8 @@ def parse_args(argv=None):
         '--img-size',
         type=int,
         default=None,
-        help='side of the square crops. Defaults to the crop size of the '
-        f"config's training pipeline if found, else {DEFAULT_IMG_SIZE}")
+        help="side of the square crops. Defaults to the config's view_size "
+        f'(the side of its views), else {DEFAULT_IMG_SIZE}')
     parser.add_argument(
         '--min-box-size',
         type=float,
@@ -157,33 +157,6 @@ def parse_args(argv=None):
     if args.img_size is not None and args.img_size < 8:
         parser.error('--img-size must be >= 8')
     return args
-
-
-# ----------------------------------------------------------------- config
-def _transforms(node):
-    if isinstance(node, dict):
-        if 'type' in node:
-            yield node
-        for value in node.values():
-            yield from _transforms(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            yield from _transforms(value)
-
-
-def find_crop_size(cfg) -> Optional[int]:
-    """Output size of the first resize-like transform of the training
-    pipeline (e.g. ``RandomResizedCrop(scale=64)``), or None."""
-    dataset = (cfg.get('train_dataloader') or {}).get('dataset', {})
-    for t in _transforms(dataset.get('pipeline', [])):
-        if 'Crop' in t['type'] or 'Resize' in t['type']:
-            for key in ('scale', 'size', 'crop_size'):
-                value = t.get(key)
-                if isinstance(value, (list, tuple)) and value:
-                    value = value[0]
-                if isinstance(value, int) and not isinstance(value, bool):
-                    return value
-    return None
 
 
 def load_backbone(model: nn.Module, checkpoint: str) -> int:
@@ -448,7 +421,7 @@ def main(argv=None) -> Dict:
     options = _parse_cfg_options(args.cfg_options)
     if options:
         cfg.merge_from_dict(options)
-    img_size = args.img_size or find_crop_size(cfg) or DEFAULT_IMG_SIZE
+    img_size = args.img_size or cfg.get('view_size') or DEFAULT_IMG_SIZE
     min_box = args.min_box_size
     if min_box is None:
         dataset_cfg = (cfg.get('train_dataloader') or {}).get('dataset', {})

@@ -5,6 +5,9 @@
 # scene and object views for the hyperbolic loss.
 dataset_type = 'SceneObjectCocoDataset'
 data_root = 'data/coco/'
+# the side of every view (object, scene, zero-shot crop) in pixels, which
+# the tools read as the config's view size
+view_size = 224
 data_preprocessor = dict(
     type='SelfSupDataPreprocessor',
     mean=[123.675, 116.28, 103.53],
@@ -29,7 +32,7 @@ blur = dict(
 object_view_pipeline = [
     dict(
         type='RandomResizedCrop',
-        scale=224,
+        scale=view_size,
         crop_ratio_range=(0.2, 1.),
         backend='pillow'),
     color_jitter,
@@ -42,7 +45,7 @@ object_view_pipeline = [
     dict(type='RandomFlip', prob=0.5),
 ]
 scene_view_pipeline = [
-    dict(type='Resize', scale=(224, 224), backend='pillow'),
+    dict(type='Resize', scale=(view_size, view_size), backend='pillow'),
     color_jitter,
     blur,
     dict(type='RandomFlip', prob=0.5),
@@ -90,7 +93,7 @@ train_dataloader = dict(
 zero_shot_pipeline = [
     dict(type='LoadSceneImage'),
     dict(type='CropObjectBox'),
-    dict(type='Resize', scale=(224, 224)),
+    dict(type='Resize', scale=(view_size, view_size)),
     dict(
         type='PackInputs',
         meta_keys=('sample_idx', 'scene_index', 'is_scene', 'object_label',

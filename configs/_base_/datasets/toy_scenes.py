@@ -3,11 +3,14 @@
 _base_ = ['./coco_scene-object.py']
 
 data_root = 'data/toy_scenes/'
+# the side of every view (object, scene, zero-shot crop) in pixels, which
+# the tools read as the config's view size
+view_size = 64
 
 object_view_pipeline = [
     dict(
         type='RandomResizedCrop',
-        scale=64,
+        scale=view_size,
         crop_ratio_range=(0.3, 1.),
         backend='pillow'),
     {{_base_.color_jitter}},
@@ -19,7 +22,7 @@ object_view_pipeline = [
     dict(type='RandomFlip', prob=0.5),
 ]
 scene_view_pipeline = [
-    dict(type='Resize', scale=(64, 64), backend='pillow'),
+    dict(type='Resize', scale=(view_size, view_size), backend='pillow'),
     {{_base_.color_jitter}},
     dict(type='RandomFlip', prob=0.5),
 ]
@@ -60,7 +63,7 @@ train_dataloader = dict(
 zero_shot_pipeline = [
     dict(type='LoadSceneImage'),
     dict(type='CropObjectBox'),
-    dict(type='Resize', scale=(64, 64)),
+    dict(type='Resize', scale=(view_size, view_size)),
     dict(
         type='PackInputs',
         meta_keys=('sample_idx', 'scene_index', 'is_scene', 'object_label',

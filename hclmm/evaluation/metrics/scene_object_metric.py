@@ -142,23 +142,29 @@ class SceneObjectMetric(BaseMetric):
             object_samples=ints([r['index'] for r in objects]),
             manifold=check_manifold(results[0]['manifold'] or Euclidean()))
 
+    def report(self, data: Dict[str, object]) -> Dict[str, object]:
+        """The zero-shot report (:func:`~hclmm.evaluation.zero_shot_metrics`
+        with this metric's options, the keys of ``zero_shot.json``) of what
+        :meth:`assemble` returned."""
+        return zero_shot_metrics(
+            data['scene_points'],
+            data['object_points'],
+            data['object_scene'],
+            data['object_labels'],
+            data['manifold'],
+            object_ooc=data['object_ooc'],
+            scene_feats=data['scene_feats'],
+            ooc_score=self.ooc_score,
+            retrieval_score=self.retrieval_score,
+            knn_k=self.knn_k)
+
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         data = self.assemble(results)
         manifold = data['manifold']
         scene_points = data['scene_points']
         object_points = data['object_points']
         labels = data['object_labels']
-        metrics = zero_shot_metrics(
-            scene_points,
-            object_points,
-            data['object_scene'],
-            labels,
-            manifold,
-            object_ooc=data['object_ooc'],
-            scene_feats=data['scene_feats'],
-            ooc_score=self.ooc_score,
-            retrieval_score=self.retrieval_score,
-            knn_k=self.knn_k)
+        metrics = self.report(data)
         for key in ('ooc_auroc', 'retrieval_class_map'):
             by_score = metrics.pop(f'{key}_by_score') or {}
             for name, value in by_score.items():
