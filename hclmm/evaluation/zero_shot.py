@@ -5,16 +5,16 @@ from typing import Dict, Optional
 import numpy as np
 import torch
 
+from hclmm.geometry import Manifold, check_manifold
 from .functional import (auroc, merge_close_values, recall_at_k,
                          retrieval_average_precision, spearman)
-from hclmm.geometry import Manifold, check_manifold
 from .knn_eval import embedding_knn_top1
 from .ooc_scores import OOC_SCORES, ooc_scores
 
 __all__ = [
     'ZERO_SHOT_KEYS', 'DEFAULT_OOC_SCORE', 'RETRIEVAL_SCORES',
     'DEFAULT_RETRIEVAL_SCORE', 'retrieval_dist', 'retrieval_dists',
-    'zero_shot_metrics'
+    'norm_metrics', 'retrieval_metrics', 'ooc_metrics', 'zero_shot_metrics'
 ]
 
 #: The keys of ``zero_shot.json``, in the order they are written.
@@ -88,6 +88,93 @@ def _finite_or_none(value) -> Optional[float]:
         return None
     value = float(value)
     return value if math.isfinite(value) else None
+
+
+def norm_metrics(scene_norm: np.ndarray, object_norm: np.ndarray,
+                 object_scene: np.ndarray, rtol: float = 1e-6) -> Dict:
+    """``scene_object_norm_auroc`` (objects the positives, by norm; None
+    without objects) and ``label_count_spearman`` (objects per image against
+    the scene's norm), norms equal to ``rtol`` counting as ties."""
+    out = dict(scene_object_norm_auroc=None)
+    if len(object_norm):
+        out['scene_object_norm_auroc'] = auroc(
+            merge_close_values(np.concatenate([object_norm, scene_norm]),
+                               rtol),
+            np.r_[np.ones(len(object_norm)), np.zeros(len(scene_norm))])
+    counts = np.bincount(object_scene, minlength=len(scene_norm))
+    out['label_count_spearman'] = _finite_or_none(
+        spearman(counts, merge_close_values(scene_norm, rtol)))
+    return out
+
+
+def _mean_ap(values) -> Optional[float]:
+    values = np.concatenate(values)
+    return None if np.isnan(values).all() else float(np.nanmean(values))
+
+
+def retrieval_metrics(scene_points: torch.Tensor,
+                      object_points: torch.Tensor, object_scene: np.ndarray,
+                      label_index: np.ndarray, manifold: Manifold,
+                      retrieval_score: str = DEFAULT_RETRIEVAL_SCORE,
+                      chunk_size: int = 1024) -> Dict:
+    """Scene -> object retrieval: instance level (a scene's own objects are
+    relevant) and class level (every object of a category the scene holds),
+    mAP and recall@1 under ``retrieval_score``, and the class-level mAP of
+    every ranking of :data:`RETRIEVAL_SCORES`."""
+    num_scenes = scene_points.shape[0]
+    # has[i, j]: scene i holds an object of category j
+    has = np.zeros((num_scenes, label_index.max() + 1), dtype=bool)
+    has[object_scene, label_index] = True
+    aps, hits, class_hits = [], [], []
+    by_score = {name: [] for name in RETRIEVAL_SCORES}
+    for start in range(0, num_scenes, chunk_size):
+        stop = min(start + chunk_size, num_scenes)
+        own = object_scene[None, :] == np.arange(start, stop)[:, None]
+        same_class = has[start:stop][:, label_index]
+        dists = retrieval_dists(scene_points[start:stop], object_points,
+                                manifold)
+        for name, dist in dists.items():
+            dist = dist.double().numpy()
+            by_score[name].append(
+                retrieval_average_precision(dist, same_class))
+            if name == retrieval_score:
+                aps.append(retrieval_average_precision(dist, own))
+                hits.append(recall_at_k(dist, own, k=1, reduction='none'))
+                class_hits.append(
+                    recall_at_k(dist, same_class, k=1, reduction='none'))
+    out = dict(retrieval_score=retrieval_score)
+    for key, ap, hit in (('retrieval', aps, hits),
+                         ('retrieval_class', by_score[retrieval_score],
+                          class_hits)):
+        if _mean_ap(ap) is not None:
+            out[f'{key}_map'] = _mean_ap(ap)
+            out[f'{key}_recall_at_1'] = float(np.nanmean(
+                np.concatenate(hit)))
+    out['retrieval_class_map_by_score'] = {
+        name: _finite_or_none(_mean_ap(ap)) for name, ap in by_score.items()
+    }
+    return out
+
+
+def ooc_metrics(scene_points: torch.Tensor, object_points: torch.Tensor,
+                object_scene: np.ndarray, ooc: np.ndarray,
+                manifold: Manifold, scene_feats=None,
+                ooc_score: str = 'company', rtol: float = 1e-6) -> Dict:
+    """AUROC of flagging the out-of-context objects (``ooc``, positives) by
+    every score of :func:`~hclmm.evaluation.ooc_scores.ooc_scores`
+    (``ooc_auroc_by_score``; None where a score is undefined or one class
+    is empty) and ``ooc_auroc``, the one of ``ooc_score``."""
+    feats = None if scene_feats is None else torch.as_tensor(
+        scene_feats).detach().double().cpu()
+    by_score = {}
+    for name, score in ooc_scores(scene_points, object_points, object_scene,
+                                  manifold, scene_feats=feats).items():
+        finite = np.isfinite(score)
+        by_score[name] = auroc(
+            merge_close_values(score[finite], rtol),
+            ooc[finite]) if 0 < ooc[finite].sum() < finite.sum() else None
+    return dict(ooc_auroc_by_score=by_score, ooc_score=ooc_score,
+                ooc_auroc=by_score[ooc_score])
 
 
 @torch.no_grad()
@@ -205,78 +292,25 @@ def zero_shot_metrics(scene_points: torch.Tensor,
 
     scene_norm = manifold.dist0(scene_points).double().numpy()
     object_norm = manifold.dist0(object_points).double().numpy()
-    if num_objects:
-        out['scene_object_norm_auroc'] = auroc(
-            merge_close_values(np.concatenate([object_norm, scene_norm]),
-                               rtol),
-            np.r_[np.ones(num_objects), np.zeros(num_scenes)])
-    counts = np.bincount(object_scene, minlength=num_scenes)
-    out['label_count_spearman'] = _finite_or_none(
-        spearman(counts, merge_close_values(scene_norm, rtol)))
+    out.update(norm_metrics(scene_norm, object_norm, object_scene, rtol))
     if num_objects == 0:
         return out
-
-    # has[i, j]: scene i holds an object of category j
-    _, label_index = np.unique(object_labels, return_inverse=True)
-    has = np.zeros((num_scenes, label_index.max() + 1), dtype=bool)
-    has[object_scene, label_index] = True
-    aps, hits, class_hits = [], [], []
-    by_score = {name: [] for name in RETRIEVAL_SCORES}
-    for start in range(0, num_scenes, chunk_size):
-        stop = min(start + chunk_size, num_scenes)
-        own = object_scene[None, :] == np.arange(start, stop)[:, None]
-        same_class = has[start:stop][:, label_index]
-        dists = retrieval_dists(scene_points[start:stop], object_points,
-                                manifold)
-        for name, dist in dists.items():
-            dist = dist.double().numpy()
-            by_score[name].append(
-                retrieval_average_precision(dist, same_class))
-            if name == retrieval_score:
-                aps.append(retrieval_average_precision(dist, own))
-                hits.append(recall_at_k(dist, own, k=1, reduction='none'))
-                class_hits.append(
-                    recall_at_k(dist, same_class, k=1, reduction='none'))
-    class_aps = by_score[retrieval_score]
-    for key, ap, hit in (('retrieval', aps, hits),
-                         ('retrieval_class', class_aps, class_hits)):
-        ap, hit = np.concatenate(ap), np.concatenate(hit)
-        if not np.isnan(ap).all():
-            out[f'{key}_map'] = float(np.nanmean(ap))
-            out[f'{key}_recall_at_1'] = float(np.nanmean(hit))
-    out['retrieval_score'] = retrieval_score
-    out['retrieval_class_map_by_score'] = {
-        name: _finite_or_none(np.nanmean(np.concatenate(ap)))
-        if not np.isnan(np.concatenate(ap)).all() else None
-        for name, ap in by_score.items()
-    }
-
+    label_index = np.unique(object_labels, return_inverse=True)[1]
+    out.update(
+        retrieval_metrics(scene_points, object_points, object_scene,
+                          label_index.reshape(-1), manifold,
+                          retrieval_score, chunk_size))
     if object_ooc is not None:
         ooc = np.asarray(object_ooc).reshape(-1).astype(bool)
         if ooc.shape != (num_objects, ):
             raise ValueError(f'object_ooc needs {num_objects} entries, got '
                              f'{ooc.shape}')
         if 0 < ooc.sum() < num_objects:
-            by_score = {}
-            feats = None if scene_feats is None else torch.as_tensor(
-                scene_feats).detach().double().cpu()
-            for name, score in ooc_scores(
-                    scene_points, object_points, object_scene, manifold,
-                    scene_feats=feats).items():
-                finite = np.isfinite(score)
-                by_score[name] = auroc(
-                    merge_close_values(score[finite], rtol),
-                    ooc[finite]) if 0 < ooc[finite].sum() < finite.sum() \
-                    else None
-            out['ooc_auroc_by_score'] = by_score
-            out['ooc_score'] = ooc_score
-            out['ooc_auroc'] = by_score[ooc_score]
-
+            out.update(
+                ooc_metrics(scene_points, object_points, object_scene, ooc,
+                            manifold, scene_feats, ooc_score, rtol))
     if num_objects > knn_k:
         out['object_knn_top1'] = embedding_knn_top1(
-            object_points,
-            object_labels,
-            manifold,
-            k=knn_k,
+            object_points, object_labels, manifold, k=knn_k,
             chunk_size=chunk_size)
     return out
