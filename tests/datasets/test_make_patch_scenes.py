@@ -59,3 +59,41 @@ def test_files_boxes_nesting_and_ooc(tmp_path):
     np.testing.assert_array_equal(
         np.asarray(Image.open(tmp_path / 'a/images/val' / first)),
         np.asarray(Image.open(tmp_path / 'b/images/val' / first)))
+
+
+def test_masks_and_label_maps(tmp_path):
+    """Every object has a polygon mask (its box), and the label map shows the
+    visible objects by ``category_id``: nested objects over their
+    container, 0 elsewhere."""
+    data = _make(tmp_path / 'm')
+    seen_nested = 0
+    for split, coco in data.items():
+        by_image = {}
+        for a in coco['annotations']:
+            by_image.setdefault(a['image_id'], []).append(a)
+            (poly, ) = a['segmentation']
+            x, y, w, h = a['bbox']
+            assert poly == [x, y, x + w, y, x + w, y + h, x, y + h]
+        for im in coco['images']:
+            sem = np.asarray(
+                Image.open(tmp_path / 'm' / 'semantic' / split /
+                           im['file_name']))
+            assert sem.shape == (128, 128) and sem.dtype == np.uint8
+            anns = by_image.get(im['id'], [])
+            covered = np.zeros(sem.shape, bool)
+            for a in anns:
+                x, y, w, h = a['bbox']
+                inner = [b for b in anns
+                         if b is not a and _nested(a['bbox'], b['bbox'])]
+                seen_nested += bool(inner)
+                # the box's centre pixel shows the object unless an object
+                # nested in it covers that pixel
+                cx, cy = x + w // 2, y + h // 2
+                if not any(_nested(b['bbox'], [cx, cy, 1, 1])
+                           for b in inner):
+                    assert sem[cy, cx] == a['category_id']
+                covered[y:y + h, x:x + w] = True
+            assert (sem[~covered] == 0).all()
+            assert set(np.unique(sem[covered])) <= {
+                a['category_id'] for a in anns}
+    assert seen_nested > 0

@@ -11,9 +11,25 @@ patch) with one or two smaller objects **nested inside its box**. As in the
 toy scenes, a scene type (its background) decides which classes belong, and
 the val split holds out-of-context objects (``"out_of_context": 1``).
 
-Output (``DIR`` is ``--out``): ``DIR/annotations/{train,val}.json`` (COCO
-boxes, per-image ``scene_type``) and ``DIR/images/{train,val}/*.png``.
-Only numpy, Pillow and the standard library; deterministic for a seed.
+Output (``DIR`` is ``--out``)::
+
+    DIR/annotations/{train,val}.json   COCO instances: boxes, per-image
+                                       ``scene_type``, and each object's
+                                       mask as a polygon (its patch is a
+                                       rectangle, so the polygon is its box;
+                                       a container's polygon covers the
+                                       objects nested in it, as an amodal
+                                       mask does)
+    DIR/images/{train,val}/*.png       RGB scenes
+    DIR/semantic/{train,val}/*.png     uint8 label maps of the visible
+                                       pixels: 0 = background, the
+                                       ``category_id`` on object pixels
+                                       (nested objects over their container);
+                                       255 is never written
+
+Only numpy, Pillow and the standard library; deterministic for a seed (the
+label maps and masks are drawn from the objects' boxes and change nothing in
+the images).
 
 Example::
 
@@ -160,6 +176,17 @@ def make_scene(rng, size, type_idx, ooc_prob):
     return np.clip(img, 0, 255).astype(np.uint8), objects
 
 
+def semantic_map(objects, size):
+    """The label map of a scene: each object's box filled with its
+    ``category_id`` in the order the objects were painted, so that nested
+    objects cover their container as they do in the image."""
+    sem = np.zeros((size, size), np.uint8)
+    for obj in objects:
+        x1, y1, x2, y2 = obj['box']
+        sem[y1:y2, x1:x2] = CLASSES.index(obj['cls']) + 1
+    return sem
+
+
 def make_patch_scenes(out_dir, num_train=800, num_val=200, seed=0,
                       img_size=128, ooc_ratio=0.15):
     """Write both splits; returns the per-split counts."""
@@ -168,13 +195,17 @@ def make_patch_scenes(out_dir, num_train=800, num_val=200, seed=0,
                                          ('val', num_val, ooc_ratio, 1)):
         rng = np.random.default_rng(seed * 1000 + 7 + offset)
         img_dir = osp.join(out_dir, 'images', split)
+        sem_dir = osp.join(out_dir, 'semantic', split)
         os.makedirs(img_dir, exist_ok=True)
+        os.makedirs(sem_dir, exist_ok=True)
         images, anns = [], []
         for i in range(num):
             type_idx = int(rng.integers(len(SCENE_TYPES)))
             img, objects = make_scene(rng, img_size, type_idx, ooc_prob)
             name = f'{split}_{i:05d}.png'
             Image.fromarray(img).save(osp.join(img_dir, name))
+            Image.fromarray(semantic_map(objects, img_size)).save(
+                osp.join(sem_dir, name))
             images.append(dict(id=i + 1, file_name=name, width=img_size,
                                height=img_size,
                                scene_type=SCENE_TYPES[type_idx][0]))
@@ -185,6 +216,7 @@ def make_patch_scenes(out_dir, num_train=800, num_val=200, seed=0,
                     category_id=CLASSES.index(obj['cls']) + 1,
                     bbox=[x1, y1, x2 - x1, y2 - y1],
                     area=float((x2 - x1) * (y2 - y1)), iscrowd=0,
+                    segmentation=[[x1, y1, x2, y1, x2, y2, x1, y2]],
                     out_of_context=obj['ooc']))
         cats = [dict(id=k + 1, name=c) for k, c in enumerate(CLASSES)]
         os.makedirs(osp.join(out_dir, 'annotations'), exist_ok=True)

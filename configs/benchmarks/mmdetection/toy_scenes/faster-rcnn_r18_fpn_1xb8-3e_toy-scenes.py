@@ -1,0 +1,62 @@
+# CPU-sized box detection for the transfer suite (tools/benchmarks/
+# transfer.py): Faster R-CNN R18-FPN on the generated toy scenes (128 px),
+# initialised from a pretrained ResNet-18, 3 epochs of batch 8, validation
+# (CocoMetric, bbox) once at the end. Data and the self-supervised protocol
+# (BN trained everywhere, nothing frozen) come from the toy Mask R-CNN twin;
+# the box head is mmdet's Shared2FC head and there is no mask branch, which
+# keeps a run to a few minutes on 2 cores.
+_base_ = './mask-rcnn_r18_fpn_toy-scenes.py'
+
+max_epochs = 3
+model = dict(
+    type='FasterRCNN',
+    # objects are 14-90 px: anchors of 16-256 px (scale 4 on strides 4-64)
+    rpn_head=dict(anchor_generator=dict(scales=[4])),
+    roi_head=dict(
+        mask_roi_extractor=None,
+        mask_head=None,
+        bbox_head=dict(type='Shared2FCBBoxHead', norm_cfg=None)),
+    train_cfg=dict(
+        rpn_proposal=dict(nms_pre=500, max_per_img=100),
+        rcnn=dict(sampler=dict(num=32))),
+    test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=100)))
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(
+        type='RandomChoiceResize',
+        scales=[(1333, 112), (1333, 128), (1333, 144)],
+        keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale={{_base_.img_scale}}, keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(
+        type='PackDetInputs',
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                   'scale_factor')),
+]
+train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(batch_size=8, dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(metric='bbox')
+test_evaluator = val_evaluator
+
+# lr 0.02 x 8 / 16, warm-up over 50 iterations, x0.1 for the last epoch
+optim_wrapper = dict(optimizer=dict(lr=0.01))
+train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=50),
+    dict(
+        type='MultiStepLR',
+        begin=0,
+        end=max_epochs,
+        by_epoch=True,
+        milestones=[max_epochs - 1],
+        gamma=0.1)
+]
+default_hooks = dict(checkpoint=dict(interval=max_epochs))
