@@ -8,7 +8,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: setup setup-minimal test demo clean-demo bench
+.PHONY: setup setup-minimal test demo transfer clean-demo bench
 
 setup:
 	bash tools/setup_env.sh --full $(VENV)
@@ -21,6 +21,11 @@ test: setup
 
 demo: setup-minimal
 	PYTHON=$(abspath $(PY)) bash tools/run_demo.sh
+
+# HCL, its baseline and random init through det/seg/linear on the toy scenes
+# (needs the full stack: mmdet, mmseg); reuses the demo's checkpoints.
+transfer: setup
+	PYTHON=$(abspath $(PY)) bash tools/run_transfer.sh
 
 bench: setup-minimal
 	$(PY) benchmarks/bench_pairwise_dist.py
