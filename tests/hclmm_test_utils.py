@@ -23,3 +23,14 @@ def run_cli(args, timeout=600, env=None, check=True):
             f'--- stdout ---\n{proc.stdout[-6000:]}\n'
             f'--- stderr ---\n{proc.stderr[-6000:]}')
     return proc
+
+
+def pretrain_configs():
+    """The pretraining configs: every ``configs/<method>/*.py`` outside
+    ``configs/_base_`` and ``configs/benchmarks``, as repository-relative
+    paths."""
+    import glob
+    paths = glob.glob(osp.join(REPO, 'configs', '*', '*.py'))
+    return sorted(
+        osp.relpath(p, REPO) for p in paths
+        if osp.basename(osp.dirname(p)) not in ('_base_', 'benchmarks'))

@@ -9,9 +9,9 @@ PYTHON=${PYTHON:-python}
 DEMO_DIR=${DEMO_DIR:-work_dirs/demo}
 DATA_ROOT=${DATA_ROOT:-data/toy_scenes}
 declare -A CFG=(
-  [hcl]=configs/hcl/hcl-mocov2_resnet18_toy-scenes.py
-  [hcl_paper_loss]=configs/hcl/hcl-mocov2_resnet18_toy-scenes_paper-loss.py
-  [baseline]=configs/hcl/mocov2_resnet18_toy-scenes.py
+  [hcl]=configs/hcl/hcl-mocov2_resnet18_1xb32-8e_toy-scenes.py
+  [hcl_paper_loss]=configs/hcl/hcl-mocov2_resnet18_1xb32-8e_toy-scenes_paper-loss.py
+  [baseline]=configs/hcl/mocov2_resnet18_1xb32-8e_toy-scenes.py
 )
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(nproc)}
 

@@ -31,10 +31,10 @@ def test_every_base_has_hcl_and_baseline_twins():
             name = f'{algo}_resnet50_8xb16-coslr-200e_{ds}.py'
             assert name in names and f'hcl-{name}' in names
             assert f'hcl-{name[:-3]}_paper-loss.py' in names
-    assert {'hcl-mocov2_resnet18_toy-scenes.py',
-            'hcl-mocov2_resnet18_toy-scenes_paper-loss.py',
-            'hcl-mocov2_resnet18_toy-scenes_lorentz.py',
-            'mocov2_resnet18_toy-scenes.py'} <= names
+    assert {'hcl-mocov2_resnet18_1xb32-8e_toy-scenes.py',
+            'hcl-mocov2_resnet18_1xb32-8e_toy-scenes_paper-loss.py',
+            'hcl-mocov2_resnet18_1xb32-8e_toy-scenes_lorentz.py',
+            'mocov2_resnet18_1xb32-8e_toy-scenes.py'} <= names
 
 
 def _sample(h=300, w=400):

@@ -22,7 +22,7 @@ from hclmm_test_utils import REPO
 
 register_all_modules(init_default_scope=False)
 
-CONFIGS = ('configs/hcl/hcl-mocov2_resnet18_toy-scenes.py',
+CONFIGS = ('configs/hcl/hcl-mocov2_resnet18_1xb32-8e_toy-scenes.py',
            'configs/hcl/hcl-mocov2_resnet50_8xb16-coslr-200e_coco.py')
 # the mmdet/mmseg transfer configs have model keys of their own
 SKIP = {'docs/transfer.md'}

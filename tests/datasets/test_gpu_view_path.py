@@ -363,7 +363,8 @@ def test_toy_training_with_gpu_views_lowers_the_loss(jpeg_root, tmp_path):
     from hclmm.utils import register_all_modules
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(osp.join(
-        REPO, 'configs', 'hcl', 'hcl-mocov2_resnet18_toy-scenes_gpu-views.py'))
+        REPO, 'configs', 'hcl',
+        'hcl-mocov2_resnet18_1xb32-8e_toy-scenes_gpu-views.py'))
     views = cfg.train_dataloader.dataset.pipeline[1]
     views.object_view_pipeline[0].scale = 32
     views.scene_view_pipeline[0].scale = (32, 32)

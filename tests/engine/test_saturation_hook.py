@@ -85,9 +85,9 @@ def test_bad_arguments():
 
 # ------------------------------------------------- on the toy scene configs
 TOY_CONFIGS = {
-    'paper_loss': 'hcl-mocov2_resnet18_toy-scenes_paper-loss.py',
-    'recipe': 'hcl-mocov2_resnet18_toy-scenes.py',
-    'baseline': 'mocov2_resnet18_toy-scenes.py',
+    'paper_loss': 'hcl-mocov2_resnet18_1xb32-8e_toy-scenes_paper-loss.py',
+    'recipe': 'hcl-mocov2_resnet18_1xb32-8e_toy-scenes.py',
+    'baseline': 'mocov2_resnet18_1xb32-8e_toy-scenes.py',
 }
 
 

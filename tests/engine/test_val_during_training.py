@@ -18,7 +18,8 @@ from hclmm.evaluation.functional import knn_top1
 from hclmm.utils import register_all_modules
 
 ROOT = Path(__file__).resolve().parents[2]
-HCL_CONFIG = ROOT / 'configs' / 'hcl' / 'hcl-mocov2_resnet18_toy-scenes.py'
+HCL_CONFIG = (ROOT / 'configs' / 'hcl' /
+              'hcl-mocov2_resnet18_1xb32-8e_toy-scenes.py')
 SIZE = 32  # view and crop side
 
 

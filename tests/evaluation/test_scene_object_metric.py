@@ -14,7 +14,7 @@ from mmengine.config import Config
 from hclmm.geometry import PoincareBall
 from hclmm_test_utils import REPO, run_cli
 
-CFG = f'{REPO}/configs/hcl/hcl-mocov2_resnet18_toy-scenes.py'
+CFG = f'{REPO}/configs/hcl/hcl-mocov2_resnet18_1xb32-8e_toy-scenes.py'
 
 
 @pytest.fixture(scope='module')

@@ -21,7 +21,8 @@ from mmengine.runner import Runner
 from hclmm_test_utils import REPO, run_cli
 from reliability_utils import PYTHON, TINY_CFG
 
-TOY_CFG = osp.join(REPO, 'configs', 'hcl', 'mocov2_resnet18_toy-scenes.py')
+TOY_CFG = osp.join(REPO, 'configs', 'hcl',
+                   'mocov2_resnet18_1xb32-8e_toy-scenes.py')
 
 
 def _load_tool(name):

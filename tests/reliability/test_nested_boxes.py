@@ -20,7 +20,7 @@ from mmengine.runner import Runner
 from hclmm.utils import register_all_modules
 from hclmm_test_utils import REPO
 
-CONFIG = f'{REPO}/configs/hcl/hcl-mocov2_resnet18_toy-scenes.py'
+CONFIG = f'{REPO}/configs/hcl/hcl-mocov2_resnet18_1xb32-8e_toy-scenes.py'
 
 
 def _texture(rng, h, w):

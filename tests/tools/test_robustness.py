@@ -12,7 +12,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / 'tools' / 'analysis_tools' / 'robustness.py'
 MAKE_TOY = ROOT / 'tools' / 'dataset_converters' / 'make_toy_scenes.py'
-CONFIG = ROOT / 'configs' / 'hypcon' / 'hypcon-simclr_resnet18_toy-scenes.py'
+CONFIG = (ROOT / 'configs' / 'hypcon' /
+          'hypcon-simclr_resnet18_1xb32-2e_toy-scenes.py')
 
 
 def _load_tool():

@@ -19,8 +19,10 @@ from hclmm.geometry import PoincareBall
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / 'tools' / 'analysis_tools' / 'zero_shot.py'
-HCL_CONFIG = ROOT / 'configs' / 'hcl' / 'hcl-mocov2_resnet18_toy-scenes.py'
-BASELINE_CONFIG = ROOT / 'configs' / 'hcl' / 'mocov2_resnet18_toy-scenes.py'
+HCL_CONFIG = (ROOT / 'configs' / 'hcl' /
+              'hcl-mocov2_resnet18_1xb32-8e_toy-scenes.py')
+BASELINE_CONFIG = (ROOT / 'configs' / 'hcl' /
+                   'mocov2_resnet18_1xb32-8e_toy-scenes.py')
 KEYS = {
     'scene_object_norm_auroc', 'label_count_spearman', 'retrieval_map',
     'retrieval_recall_at_1', 'retrieval_class_map',

@@ -12,16 +12,17 @@ one are classified correctly (the clean image lies inside the budget ball),
 so the robust accuracy never exceeds the clean one.
 
 Run it on the checkpoints of a Euclidean and a hyperbolic pretraining (e.g.
-``configs/hypcon/simclr_resnet18_toy-scenes.py`` and
-``configs/hypcon/hypcon-simclr_resnet18_toy-scenes.py``) to compare them.
+``configs/hypcon/simclr_resnet18_1xb32-2e_toy-scenes.py`` and
+``configs/hypcon/hypcon-simclr_resnet18_1xb32-2e_toy-scenes.py``) to compare
+them.
 Writes ``OUT_DIR/robustness.json`` and ``OUT_DIR/probe.pth`` (the probe,
 tensors only; pass it back with ``--probe`` to skip training).
 
 Example::
 
     python tools/analysis_tools/robustness.py \\
-        configs/hypcon/hypcon-simclr_resnet18_toy-scenes.py \\
-        work_dirs/hypcon-simclr_resnet18_toy-scenes/epoch_3.pth \\
+        configs/hypcon/hypcon-simclr_resnet18_1xb32-2e_toy-scenes.py \\
+        work_dirs/hypcon-simclr_resnet18_1xb32-2e_toy-scenes/epoch_2.pth \\
         --data-root data/toy_scenes --ann-file annotations/train.json \\
         --data-prefix images/train --val-ann-file annotations/val.json \\
         --val-data-prefix images/val --eps 8/255 --steps 10 \\

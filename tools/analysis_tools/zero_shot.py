@@ -9,7 +9,8 @@ when the images carry scene types, ``norm_hist.png``, ``poincare_disk.png``
 and ``retrieval_examples.png``. Example::
 
     python tools/analysis_tools/zero_shot.py \
-        configs/hcl/hcl-mocov2_resnet18_toy-scenes.py work_dirs/epoch_10.pth \
+        configs/hcl/hcl-mocov2_resnet18_1xb32-8e_toy-scenes.py \
+        work_dirs/epoch_10.pth \
         --data-root data/toy_scenes --ann-file annotations/val.json \
         --data-prefix images/val --out-dir work_dirs/zero_shot
 """

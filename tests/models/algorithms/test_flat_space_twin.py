@@ -18,9 +18,9 @@ from hclmm_test_utils import REPO, run_cli
 register_all_modules(init_default_scope=False)
 
 FLAT_CFG = osp.join(REPO, 'configs', 'hcl',
-                    'hcl-mocov2_resnet18_toy-scenes_euclidean.py')
+                    'hcl-mocov2_resnet18_1xb32-8e_toy-scenes_euclidean.py')
 BALL_CFG = osp.join(REPO, 'configs', 'hcl',
-                    'hcl-mocov2_resnet18_toy-scenes.py')
+                    'hcl-mocov2_resnet18_1xb32-8e_toy-scenes.py')
 
 
 def test_euclidean_has_the_manifold_interface():

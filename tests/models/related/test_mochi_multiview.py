@@ -45,14 +45,15 @@ def toy_root(tmp_path_factory):
 def test_configs_cover_both_objectives_at_both_scales():
     names = {osp.basename(p) for p in CONFIGS}
     assert {
-        'mochi-mocov2_resnet18_toy-scenes.py',
-        'hypcon-mochi-mocov2_resnet18_toy-scenes.py',
+        'mochi-mocov2_resnet18_1xb32-2e_toy-scenes.py',
+        'hypcon-mochi-mocov2_resnet18_1xb32-2e_toy-scenes.py',
         'mochi-mocov2_resnet50_8xb32-coslr-200e_in1k.py',
         'mocov2_resnet50_8xb32-coslr-200e_in1k.py',
     } <= names
     for loss in ('mv-infonce', 'mv-dhel'):
-        for views in ('2view', '4view'):
-            assert f'{loss}_resnet18_toy-scenes_{views}.py' in names
+        for views, batch in (('2view', 32), ('4view', 16)):
+            assert (f'{loss}_resnet18_1xb{batch}-194it_toy-scenes_{views}.py'
+                    in names)
             assert (f'{loss}_resnet50_8xb32-coslr-200e_in1k_{views}.py'
                     in names)
 
@@ -89,8 +90,8 @@ def test_config_sets_the_objective(path):
 
 
 TOY_TRAINED = [
-    'mochi/mochi-mocov2_resnet18_toy-scenes.py',
-    'mvcl/mv-dhel_resnet18_toy-scenes_4view.py',
+    'mochi/mochi-mocov2_resnet18_1xb32-2e_toy-scenes.py',
+    'mvcl/mv-dhel_resnet18_1xb16-194it_toy-scenes_4view.py',
 ]
 
 

@@ -33,12 +33,13 @@ def scope():
 def test_every_objective_has_a_toy_config():
     names = {osp.basename(p) for p in CONFIGS}
     assert {
-        'snclr_resnet18_toy-scenes.py', 'hypcon-simclr_resnet18_toy-scenes.py',
-        'hypcon-mocov2_resnet18_toy-scenes.py',
-        'hypsupcon_resnet18_toy-scenes.py',
-        'dcl-simclr_resnet18_toy-scenes.py',
-        'dclw-simclr_resnet18_toy-scenes.py',
-        'dcl-mocov2_resnet18_toy-scenes.py'
+        'snclr_resnet18_1xb32-2e_toy-scenes.py',
+        'hypcon-simclr_resnet18_1xb32-2e_toy-scenes.py',
+        'hypcon-mocov2_resnet18_1xb32-2e_toy-scenes.py',
+        'hypsupcon_resnet18_1xb32-2e_toy-scenes.py',
+        'dcl-simclr_resnet18_1xb32-2e_toy-scenes.py',
+        'dclw-simclr_resnet18_1xb32-2e_toy-scenes.py',
+        'dcl-mocov2_resnet18_1xb32-2e_toy-scenes.py'
     } <= names
     assert {
         'snclr_resnet50_16xb256-amp-coslr-200e_in1k.py',

@@ -7,7 +7,7 @@
 # processes cannot give the same numbers as one process. GroupNorm works per
 # sample, which keeps the comparison exact up to float rounding while MoCo's
 # batch shuffling, DDP and the all-gathers still run for real.
-_base_ = ['../../../configs/hcl/hcl-mocov2_resnet18_toy-scenes.py']
+_base_ = ['../../../configs/hcl/hcl-mocov2_resnet18_1xb32-8e_toy-scenes.py']
 
 # ResNet-18 at a quarter of the usual width (base_channels 16): the same
 # architecture, 16x fewer weights, so checkpoints are ~9 MB and save quickly.

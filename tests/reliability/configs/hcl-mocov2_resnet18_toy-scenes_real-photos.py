@@ -1,10 +1,10 @@
-# The toy HCL recipe (configs/hcl/hcl-mocov2_resnet18_toy-scenes.py: the
-# same model, head, optimizer and hooks) retargeted to the real-photo test
+# The toy HCL recipe (configs/hcl/hcl-mocov2_resnet18_1xb32-8e_toy-scenes.py:
+# the same model, head, optimizer and hooks) retargeted to the real-photo test
 # fixture (tests/fixtures/real_photos.py): 32 px views, batch 4, 10
 # iterations, every iteration logged. The fixture's root is given on the
 # command line: --cfg-options train_dataloader.dataset.data_root=ROOT
 # (the val loader uses the same root, data_root=None).
-_base_ = ['../../../configs/hcl/hcl-mocov2_resnet18_toy-scenes.py']
+_base_ = ['../../../configs/hcl/hcl-mocov2_resnet18_1xb32-8e_toy-scenes.py']
 
 ann_file = 'annotations/train.json'
 data_prefix = dict(img='images/')

@@ -1,6 +1,6 @@
 # MV-InfoNCE with 4 views per object: 16 objects x 4 views per step, so the
 # same 64 images per step and the same 194 steps as the 2-view config.
-_base_ = ['./mv-infonce_resnet18_toy-scenes_2view.py']
+_base_ = ['./mv-infonce_resnet18_1xb32-194it_toy-scenes_2view.py']
 
 train_pipeline = [
     dict(type='LoadSceneImage'),

@@ -1,7 +1,7 @@
 # SimCLR on ResNet-18 over the object crops of the generated toy scenes
 # (`configs/_base_/datasets/toy_object-crops.py`). The Euclidean twin of
-# hypcon-simclr_resnet18_toy-scenes.py. Trains in a few minutes on 2 CPU
-# cores.
+# hypcon-simclr_resnet18_1xb32-2e_toy-scenes.py. Trains in a few minutes on
+# 2 CPU cores.
 _base_ = ['../_base_/datasets/toy_object-crops.py']
 
 model = dict(

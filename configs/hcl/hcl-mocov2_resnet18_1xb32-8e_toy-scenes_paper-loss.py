@@ -4,7 +4,7 @@
 # norm-only gradients. `make demo` runs it next to the recipe and the
 # baseline; its norms all reach the clipping sphere and
 # HyperbolicSaturationHook warns.
-_base_ = ['./hcl-mocov2_resnet18_toy-scenes.py']
+_base_ = ['./hcl-mocov2_resnet18_1xb32-8e_toy-scenes.py']
 
 model = dict(
     hyp_head=dict(

@@ -3,7 +3,7 @@
 # ball 2|u| (the ball's metric convention), so the radius targets double:
 # scale_norm 3.0 and clip_r 4.6 give the same hyperbolic norms (typical 3.0,
 # at most 4.6) as the Poincare recipe's 1.5 and 2.3.
-_base_ = ['./hcl-mocov2_resnet18_toy-scenes.py']
+_base_ = ['./hcl-mocov2_resnet18_1xb32-8e_toy-scenes.py']
 
 model = dict(
     hyp_head=dict(

@@ -2,8 +2,12 @@
 # object crops: both views of every crop are mapped to the Poincare ball
 # (c = 0.1, features clipped to 2.3) and compared by -d / T; every view is an
 # anchor whose positive is the other view of its crop (NT-Xent with
-# hyperbolic similarities). Euclidean twin: simclr_resnet18_toy-scenes.py.
-_base_ = ['./simclr_resnet18_toy-scenes.py', '../_base_/models/hypcon_head.py']
+# hyperbolic similarities). Euclidean twin:
+# simclr_resnet18_1xb32-2e_toy-scenes.py.
+_base_ = [
+    './simclr_resnet18_1xb32-2e_toy-scenes.py',
+    '../_base_/models/hypcon_head.py'
+]
 
 model = dict(
     type='HypSimCLR',

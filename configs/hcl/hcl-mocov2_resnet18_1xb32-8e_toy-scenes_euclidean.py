@@ -6,7 +6,7 @@
 # `..._lorentz.py` (scale_norm 3.0, clip_r 4.6), so norms, distances and
 # therefore the temperature act on the same scale as in the Poincare recipe
 # (the ball tends to this space as c -> 0).
-_base_ = ['./hcl-mocov2_resnet18_toy-scenes.py']
+_base_ = ['./hcl-mocov2_resnet18_1xb32-8e_toy-scenes.py']
 
 model = dict(
     hyp_head=dict(

@@ -3,9 +3,9 @@
 # two of them and 64 mixtures with the query (its weight below 0.5); their
 # logits join the queue's. Mixing starts with the second epoch, once most of
 # the queue holds real keys. Baseline twin:
-# ../hypcon/mocov2_resnet18_toy-scenes.py (same encoders, queue and schedule;
-# MoCHiHead without mixing is mmpretrain's ContrastiveHead).
-_base_ = ['../hypcon/mocov2_resnet18_toy-scenes.py']
+# ../hypcon/mocov2_resnet18_1xb32-2e_toy-scenes.py (same encoders, queue and
+# schedule; MoCHiHead without mixing is mmpretrain's ContrastiveHead).
+_base_ = ['../hypcon/mocov2_resnet18_1xb32-2e_toy-scenes.py']
 
 mixing = dict(
     type='HardNegativeMixing',

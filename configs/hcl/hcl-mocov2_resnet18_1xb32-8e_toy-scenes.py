@@ -13,8 +13,11 @@
 #   lie in its scene's cone, i.e. farther out;
 # - norm_only_grad: the hyperbolic terms reach only the norms, so directions
 #   (and the object kNN) are learnt by MoCo's loss alone.
-# Twins: `mocov2_resnet18_toy-scenes.py` (baseline), `..._paper-loss.py`
-# (the paper's loss alone), `..._lorentz.py` (the recipe on the Lorentz model).
-_base_ = ['./mocov2_resnet18_toy-scenes.py', '../_base_/models/hcl_head.py']
+# Twins: `mocov2_resnet18_1xb32-8e_toy-scenes.py` (baseline),
+# `..._paper-loss.py` (the paper's loss alone), `..._lorentz.py` (the recipe
+# on the Lorentz model).
+_base_ = [
+    './mocov2_resnet18_1xb32-8e_toy-scenes.py', '../_base_/models/hcl_head.py'
+]
 
 model = dict(hyp_head=dict(_base_.hyp_head, queue_len=4096))

@@ -1,8 +1,8 @@
 # MoCo v2 on ResNet-18 over the toy object crops: the Euclidean twin of
-# hypcon-mocov2_resnet18_toy-scenes.py. The key encoder follows the online one
-# with momentum 0.99 (mmengine convention 0.01) so that it keeps up within the
-# few hundred iterations of the toy run.
-_base_ = ['./simclr_resnet18_toy-scenes.py']
+# hypcon-mocov2_resnet18_1xb32-2e_toy-scenes.py. The key encoder follows the
+# online one with momentum 0.99 (mmengine convention 0.01) so that it keeps
+# up within the few hundred iterations of the toy run.
+_base_ = ['./simclr_resnet18_1xb32-2e_toy-scenes.py']
 
 model = dict(
     _delete_=True,

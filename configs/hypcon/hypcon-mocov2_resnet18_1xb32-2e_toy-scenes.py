@@ -2,8 +2,11 @@
 # [-d(q, k), -d(q, queue_1), ...] / T in the Poincare ball (c = 0.1, features
 # clipped to 2.3); the queue keeps Euclidean key projections and is mapped with
 # the current curvature at every step. Euclidean twin:
-# mocov2_resnet18_toy-scenes.py.
-_base_ = ['./mocov2_resnet18_toy-scenes.py', '../_base_/models/hypcon_head.py']
+# mocov2_resnet18_1xb32-2e_toy-scenes.py.
+_base_ = [
+    './mocov2_resnet18_1xb32-2e_toy-scenes.py',
+    '../_base_/models/hypcon_head.py'
+]
 
 model = dict(
     type='HypMoCo',

@@ -3,7 +3,7 @@
 # context margin in [0, 0.2] of the box size, then the SimCLR twin's view
 # augmentations. Iteration-based so that the 4-view twin gets the same number
 # of steps and images: 194 steps of 32 objects x 2 views.
-_base_ = ['../hypcon/simclr_resnet18_toy-scenes.py']
+_base_ = ['../hypcon/simclr_resnet18_1xb32-2e_toy-scenes.py']
 
 train_pipeline = [
     dict(type='LoadSceneImage'),

@@ -4,7 +4,8 @@
 # made with `make_toy_scenes.py --img-format jpg` is decoded in the
 # preprocessor, on the GPU when the model is there.
 _base_ = [
-    './hcl-mocov2_resnet18_toy-scenes.py', '../_base_/datasets/gpu_views.py'
+    './hcl-mocov2_resnet18_1xb32-8e_toy-scenes.py',
+    '../_base_/datasets/gpu_views.py'
 ]
 
 model = dict(data_preprocessor={{_base_.gpu_view_preprocessor}})
