@@ -34,3 +34,24 @@ def pretrain_configs():
     return sorted(
         osp.relpath(p, REPO) for p in paths
         if osp.basename(osp.dirname(p)) not in ('_base_', 'benchmarks'))
+
+
+def toy_hcl_config():
+    """The toy HCL config (``configs/hcl/hcl-mocov2_resnet18*toy-scenes.py``,
+    without the suffixed variants), as an absolute path."""
+    import glob
+    found = glob.glob(osp.join(REPO, 'configs', 'hcl',
+                               'hcl-mocov2_resnet18*toy-scenes.py'))
+    assert len(found) == 1, found
+    return found[0]
+
+
+def load_tool(name):
+    """``tools/<name>.py`` imported as a module (its functions, not run)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        f'hclmm_tool_{name.replace("/", "_")}',
+        osp.join(REPO, 'tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

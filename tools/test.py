@@ -1,16 +1,25 @@
-"""Evaluate a checkpoint with the test loop of a config (mmpretrain-style)."""
+"""Evaluate a checkpoint with the test loop of a config.
+
+The flags follow mmpretrain's ``tools/test.py``: ``--out FILE`` with
+``--out-item pred`` (the default) writes each sample's embedding, norm and
+label to a ``.pkl`` file (:class:`~hclmm.evaluation.DumpEmbeddings`), with
+``--out-item metrics`` the metrics dict (``.json``, ``.yaml`` or ``.pkl``,
+by the file's extension).
+"""
 import argparse
 import os
 import os.path as osp
 
 import mmengine
-from mmengine.config import Config, DictAction
+from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from hclmm.utils import register_all_modules, setup_cpu_distributed
 from hclmm.utils.config_overrides import (apply_dataloader_rules,
-                                          follow_training_data)
+                                          find_validation_data,
+                                          follow_training_data,
+                                          snapshot_for_budget)
 
 
 def parse_args(argv=None):
@@ -19,12 +28,25 @@ def parse_args(argv=None):
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save logs and results')
-    parser.add_argument('--out', help='write the metrics to this json file')
+    parser.add_argument(
+        '--out',
+        help='the file to write the results to: the predictions (a .pkl '
+        'file) or the metrics (see --out-item)')
+    parser.add_argument(
+        '--out-item',
+        choices=['metrics', 'pred'],
+        help="what --out holds: 'pred' (the default), each sample's "
+        "embedding, norm and label as a list of dicts in a .pkl file; "
+        "'metrics', the metrics dict (.json, .yaml or .pkl)")
     parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
         help='override settings of the config, key=value pairs')
+    parser.add_argument(
+        '--no-pin-memory',
+        action='store_true',
+        help='disable pin_memory in the test dataloader')
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -32,6 +54,12 @@ def parse_args(argv=None):
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
+    if args.out is None and args.out_item is not None:
+        parser.error('--out-item needs --out FILE to write to')
+    if args.out is not None and args.out_item in (None, 'pred') and \
+            not args.out.endswith(('.pkl', '.pickle')):
+        parser.error(f'--out {args.out}: the predictions are written to a '
+                     '.pkl file; for the metrics add --out-item metrics')
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
@@ -41,7 +69,8 @@ def build_config(args):
     """Read ``args.config`` and merge the command line into it.
 
     ``--cfg-options`` is merged first; the rules that depend on the values
-    it may set (no persistent workers without workers) run after it.
+    it may set (no persistent workers without workers, the test data
+    following the training data) run after it.
 
     Args:
         args (argparse.Namespace): The parsed command line.
@@ -51,8 +80,7 @@ def build_config(args):
     """
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    file_cfg = snapshot_for_budget(cfg)
     cfg.launcher = args.launcher
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
@@ -60,10 +88,25 @@ def build_config(args):
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
+    if cfg.get('test_dataloader') is not None:
+        loader = ConfigDict(pin_memory=True)
+        loader.update(cfg.test_dataloader)
+        if args.no_pin_memory:
+            loader.pin_memory = False
+        cfg.test_dataloader = loader
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
     if cfg.get('test_dataloader') is None:
         raise SystemExit(f'{args.config} has no test_dataloader to evaluate')
     apply_dataloader_rules(cfg)
-    follow_training_data(cfg)
+    follow_training_data(cfg, file_cfg)
+    _, problem = find_validation_data(cfg, 'test_dataloader')
+    if problem is not None:
+        raise SystemExit(
+            f'no test data: {problem}. Name the evaluation file with '
+            '--cfg-options test_dataloader.dataset.ann_file=FILE (relative '
+            'to the data root; its images: '
+            'test_dataloader.dataset.data_prefix.img=FOLDER)')
     return cfg
 
 
@@ -73,8 +116,15 @@ def main():
     setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)
+    if args.out and args.out_item in (None, 'pred'):
+        from hclmm.evaluation import DumpEmbeddings
+        runner.test_evaluator.metrics.append(
+            DumpEmbeddings(out_file_path=args.out))
     metrics = runner.test()
-    if args.out:
+    if args.out and args.out_item in (None, 'pred'):
+        runner.logger.info(f'Embeddings, norms and labels of every sample '
+                           f'written to {args.out}')
+    if args.out and args.out_item == 'metrics':
         mmengine.dump(metrics, args.out)
         runner.logger.info(f'Metrics written to {args.out}')
 

@@ -4,18 +4,21 @@ Flag-compatible with mmpretrain's ``tools/train.py``. On machines without
 CUDA a distributed launch (``--launcher pytorch``) runs on the CPU with gloo.
 """
 import argparse
+import logging
 import os
 import os.path as osp
 from copy import deepcopy
 
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.dist import get_world_size
+from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from hclmm.utils import register_all_modules, setup_cpu_distributed
 from hclmm.utils.config_overrides import (ScheduleBudgetError,
                                           apply_dataloader_rules,
+                                          find_validation_data,
                                           follow_training_budget,
                                           follow_training_data,
                                           snapshot_for_budget)
@@ -119,20 +122,22 @@ def apply_amp(cfg, dtype=None, cuda=None, bf16=None):
     return chosen
 
 
-def merge_args(cfg, args, notes=None):
+def merge_args(cfg, args, notes=None, warns=None):
     """Merge command-line arguments into the config.
 
     The flags are applied first and ``--cfg-options`` is merged over them;
     every rule that depends on a value that ``--cfg-options`` may set (the
     dataloader defaults and worker rules, ``--auto-scale-lr``, the schedule
-    following a changed ``train_cfg.max_epochs``/``max_iters``) runs after
-    the merge.
+    following a changed ``train_cfg.max_epochs``/``max_iters``, the
+    validation data following the training data) runs after the merge.
 
     Args:
         cfg (mmengine.Config): The config read from ``args.config``.
         args (argparse.Namespace): The parsed command line.
         notes (list, optional): Receives lines to log once the runner
             exists (what was changed beyond the overrides themselves).
+        warns (list, optional): Receives warnings to log once the runner
+            exists (validation skipped for want of a validation file).
 
     Returns:
         mmengine.Config: ``cfg``, changed in place.
@@ -195,9 +200,25 @@ def merge_args(cfg, args, notes=None):
         set_default_dataloader_cfg(field)
     # no persistent workers (or prefetching) without worker processes
     apply_dataloader_rules(cfg)
-    # evaluation without a data_root reads the (possibly retargeted)
-    # training data's
-    follow_training_data(cfg)
+    # evaluation follows the (possibly retargeted) training data, and takes
+    # the training file's val sibling when its own file is missing
+    follow_training_data(cfg, file_budget)
+    note, problem = find_validation_data(cfg, 'val_dataloader')
+    if problem is not None:
+        cfg.val_cfg = None
+        cfg.val_dataloader = None
+        cfg.val_evaluator = None
+        line = (f'validation skipped: {problem}. Name a validation file '
+                'with --cfg-options val_dataloader.dataset.ann_file=FILE '
+                '(relative to the data root; its images: '
+                'val_dataloader.dataset.data_prefix.img=FOLDER), or turn '
+                'validation off with --no-validate')
+        if warns is None:
+            print_log(line, logger='current', level=logging.WARNING)
+        else:
+            warns.append(line)
+    if note is not None and notes is not None:
+        notes.append(note)
 
     try:
         lines = follow_training_budget(cfg, file_budget)
@@ -208,25 +229,26 @@ def merge_args(cfg, args, notes=None):
     return cfg
 
 
-def build_config(args, notes=None):
+def build_config(args, notes=None, warns=None):
     """Read ``args.config`` and merge the command line into it.
 
     Args:
         args (argparse.Namespace): The parsed command line.
         notes (list, optional): See :func:`merge_args`.
+        warns (list, optional): See :func:`merge_args`.
 
     Returns:
         mmengine.Config: The config the runner is built from.
     """
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)
-    return merge_args(cfg, args, notes)
+    return merge_args(cfg, args, notes, warns)
 
 
 def main():
     args = parse_args()
-    notes = []
-    cfg = build_config(args, notes)
+    notes, warns = [], []
+    cfg = build_config(args, notes, warns)
     setup_cpu_distributed(cfg)
 
     if 'runner_type' not in cfg:
@@ -235,6 +257,8 @@ def main():
         runner = RUNNERS.build(cfg)
     for line in notes:
         runner.logger.info(line)
+    for line in warns:
+        runner.logger.warning(line)
     runner.train()
     runner.logger.info(f'Training finished ({get_world_size()} process(es)); '
                        f'checkpoints and logs are in '

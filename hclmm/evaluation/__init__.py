@@ -1,6 +1,6 @@
 from .functional import *  # noqa: F401,F403
 from .knn_eval import embedding_knn_top1
-from .metrics import SceneObjectMetric
+from .metrics import DumpEmbeddings, SceneObjectMetric
 from .ooc_diagnostics import (OOC_DIAGNOSTIC_KEYS, ooc_diagnostics,
                               report_ooc_diagnostics)
 from .ooc_scores import OOC_SCORES, ooc_scores
@@ -14,5 +14,5 @@ __all__ = [
     'retrieval_dist', 'retrieval_dists', 'zero_shot_metrics', 'OOC_SCORES',
     'ooc_scores',
     'OOC_DIAGNOSTIC_KEYS', 'ooc_diagnostics', 'report_ooc_diagnostics',
-    'SceneObjectMetric'
+    'DumpEmbeddings', 'SceneObjectMetric'
 ]

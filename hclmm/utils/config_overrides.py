@@ -11,16 +11,23 @@ merged:
   None reads the training set's ``data_root``, so retargeting the training
   data (``--cfg-options train_dataloader.dataset.data_root=...``) moves the
   evaluation with it.
+* :func:`find_validation_data`: when the validation (or test) annotation
+  file does not exist, the training file's sibling whose name contains
+  ``val`` takes its place; without one, validation is skipped with a
+  warning that names the options to set (evaluation stops with that line).
 * :func:`follow_training_budget`: when ``train_cfg.max_epochs`` (or
   ``max_iters``) differs from the config file, the parameter schedulers that
   ended at the file's budget are moved to end at the new one.
 """
 import copy
+import os
+import os.path as osp
 from typing import Any, Iterator, List, Optional, Tuple
 
 __all__ = [
-    'ScheduleBudgetError', 'apply_dataloader_rules', 'follow_training_budget',
-    'follow_training_data', 'snapshot_for_budget'
+    'ScheduleBudgetError', 'apply_dataloader_rules', 'find_validation_data',
+    'follow_training_budget', 'follow_training_data', 'snapshot_for_budget',
+    'val_sibling'
 ]
 
 DATALOADER_FIELDS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
@@ -75,31 +82,162 @@ def apply_dataloader_rules(cfg) -> List[str]:
     return changed
 
 
-def follow_training_data(cfg) -> List[str]:
-    """Give val/test datasets without a ``data_root`` the training set's.
+def _train_dataset(cfg) -> Optional[dict]:
+    train = cfg.get('train_dataloader', None)
+    if isinstance(train, dict) and isinstance(train.get('dataset'), dict):
+        return train['dataset']
+    return None
+
+
+def follow_training_data(cfg, file_cfg=None) -> List[str]:
+    """Move val/test datasets to the training set's ``data_root``.
+
+    A val/test dataset follows the training data when its ``data_root`` is
+    None, or, given the config as read from the file, when it is the file's
+    training ``data_root`` and the training root was changed (so a COCO
+    config whose splits both name ``data/coco/`` follows
+    ``--cfg-options train_dataloader.dataset.data_root=...`` too).
 
     Args:
         cfg (mmengine.Config): The merged config, changed in place.
+        file_cfg (dict, optional): :func:`snapshot_for_budget` of the config
+            as read from the file (its ``train_data_root`` is read).
 
     Returns:
         list[str]: The keys that were set, e.g.
         ``['val_dataloader.dataset.data_root']``.
     """
-    train = cfg.get('train_dataloader', None)
-    root = None
-    if isinstance(train, dict) and isinstance(train.get('dataset'), dict):
-        root = train['dataset'].get('data_root', None)
+    train = _train_dataset(cfg)
+    root = None if train is None else train.get('data_root', None)
+    file_root = (file_cfg or {}).get('train_data_root', None)
+    moved = file_root is not None and root != file_root
     changed = []
     for field in ('val_dataloader', 'test_dataloader'):
         loader = cfg.get(field, None)
         if root is None or not isinstance(loader, dict) or \
                 not isinstance(loader.get('dataset'), dict):
             continue
-        if 'data_root' in loader['dataset'] and \
-                loader['dataset']['data_root'] is None:
-            loader['dataset']['data_root'] = root
+        dataset = loader['dataset']
+        if 'data_root' not in dataset:
+            continue
+        own = dataset['data_root']
+        if own is None or (moved and own == file_root):
+            dataset['data_root'] = root
             changed.append(f'{field}.dataset.data_root')
     return changed
+
+
+def _local_path(root, path) -> Optional[str]:
+    """``path`` under ``root`` as a dataset joins them, or None when either
+    is not a local path (e.g. the URL of a remote file backend)."""
+    if not isinstance(path, str) or not isinstance(root, (str, type(None))):
+        return None
+    if '://' in path or (root is not None and '://' in root):
+        return None
+    return path if root is None or osp.isabs(path) else osp.join(root, path)
+
+
+def val_sibling(train_file: str) -> Tuple[Optional[str], List[str]]:
+    """The validation file that lies beside a training annotation file.
+
+    The rule: ``train`` replaced by ``val`` in the file name
+    (``annotations/train.json`` -> ``annotations/val.json``,
+    ``instances_train2017.json`` -> ``instances_val2017.json``) when that
+    file exists; otherwise the only other file of the folder with the same
+    extension whose name contains ``val``.
+
+    Args:
+        train_file (str): Path of the training annotation file.
+
+    Returns:
+        tuple[str | None, list[str]]: The sibling's path (None when there is
+        none, or several and no ``train`` -> ``val`` match) and the
+        candidates that were found.
+    """
+    folder, name = osp.split(train_file)
+    if 'train' in name:
+        direct = osp.join(folder, name.replace('train', 'val'))
+        if osp.isfile(direct):
+            return direct, [direct]
+    try:
+        names = sorted(os.listdir(folder or '.'))
+    except OSError:
+        return None, []
+    ext = osp.splitext(name)[1]
+    found = [
+        osp.join(folder, n) for n in names
+        if n != name and 'val' in n.lower() and n.endswith(ext)
+        and osp.isfile(osp.join(folder, n))
+    ]
+    return (found[0] if len(found) == 1 else None), found
+
+
+def find_validation_data(cfg, field: str = 'val_dataloader'
+                         ) -> Tuple[Optional[str], Optional[str]]:
+    """Point an evaluation dataset whose file is missing at the training
+    file's ``val`` sibling.
+
+    Applies when the annotation file of ``cfg[field].dataset`` does not
+    exist while the training file does, and both datasets share one
+    ``data_root`` (the evaluation follows the training data, see
+    :func:`follow_training_data`). The sibling is found by
+    :func:`val_sibling`; its images are looked up in the dataset's own
+    ``data_prefix.img`` when that folder exists, else in the training
+    prefix with ``train`` replaced by ``val``, else in the training prefix.
+
+    Args:
+        cfg (mmengine.Config): The merged config, changed in place when a
+            sibling is taken.
+        field (str): ``'val_dataloader'`` or ``'test_dataloader'``.
+
+    Returns:
+        tuple[str | None, str | None]: A line saying which file was taken,
+        and a line saying what was looked for when no file was found (the
+        caller skips the evaluation or stops); both None when there is
+        nothing to do.
+    """
+    loader = cfg.get(field, None)
+    train = _train_dataset(cfg)
+    if train is None or not isinstance(loader, dict) or \
+            not isinstance(loader.get('dataset'), dict):
+        return None, None
+    dataset = loader['dataset']
+    root = dataset.get('data_root', None)
+    path = _local_path(root, dataset.get('ann_file', None))
+    if path is None or osp.exists(path):
+        return None, None
+    train_path = _local_path(train.get('data_root', None),
+                             train.get('ann_file', None))
+    if train_path is None or not osp.isfile(train_path):
+        return None, None  # the training set reports its own missing file
+    if root != train.get('data_root', None):
+        return None, (f'{field}: {path} does not exist (its data_root '
+                      f'{root} is not the training data\'s)')
+    sibling, found = val_sibling(train_path)
+    if sibling is None:
+        what = ('none' if not found else 'several: ' +
+                ', '.join(osp.basename(f) for f in found))
+        return None, (f'{field}: {path} does not exist and the training '
+                      f'file {train_path} has no single sibling whose name '
+                      f'contains "val" ({what})')
+    ann_file = sibling if root is None else osp.relpath(sibling, root)
+    dataset['ann_file'] = ann_file
+    note = f'{field}: {path} does not exist; using {sibling}, the ' \
+        'sibling of the training file'
+    prefix = dataset.get('data_prefix', None)
+    img = prefix.get('img', None) if isinstance(prefix, dict) else None
+    img_dir = _local_path(root, img)
+    if img_dir is not None and not osp.isdir(img_dir):
+        train_prefix = train.get('data_prefix', None)
+        train_img = train_prefix.get('img', None) \
+            if isinstance(train_prefix, dict) else None
+        for candidate in ([train_img.replace('train', 'val'), train_img]
+                          if isinstance(train_img, str) else []):
+            if osp.isdir(_local_path(root, candidate)):
+                prefix['img'] = candidate
+                note += f', images in {_local_path(root, candidate)}'
+                break
+    return note, None
 
 
 def _schedulers(param_scheduler, path='param_scheduler'):
@@ -270,14 +408,20 @@ def follow_training_budget(cfg, file_cfg) -> List[str]:
 
 
 def snapshot_for_budget(cfg) -> dict:
-    """What :func:`follow_training_budget` needs from the unmerged config.
+    """What :func:`follow_training_budget` and :func:`follow_training_data`
+    need from the unmerged config.
 
     Args:
         cfg (mmengine.Config): The config as read from the file.
 
     Returns:
-        dict: Deep copies of ``train_cfg`` and ``param_scheduler``.
+        dict: Deep copies of ``train_cfg`` and ``param_scheduler``, and
+        ``train_data_root`` (the training dataset's ``data_root``, which
+        :func:`follow_training_data` reads).
     """
+    train = _train_dataset(cfg)
     return dict(
         train_cfg=copy.deepcopy(cfg.get('train_cfg', None)),
-        param_scheduler=copy.deepcopy(cfg.get('param_scheduler', None)))
+        param_scheduler=copy.deepcopy(cfg.get('param_scheduler', None)),
+        train_data_root=None if train is None else train.get(
+            'data_root', None))

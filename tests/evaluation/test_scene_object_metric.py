@@ -43,7 +43,7 @@ def _metrics(root, path, *launcher, procs=()):
     out = root / f'metrics_{len(launcher)}.json'
     run_cli([
         *launcher, CFG, str(path), *procs, '--work-dir', str(root / 'work'),
-        '--out', str(out), '--cfg-options',
+        '--out', str(out), '--out-item', 'metrics', '--cfg-options',
         f'test_dataloader.dataset.data_root={root / "toy"}',
         'test_dataloader.batch_size=5'
     ], timeout=600, env=dict(OMP_NUM_THREADS='1'))
