@@ -135,3 +135,73 @@ def test_init_and_data_overrides(suite):
                  classes=('a', 'b'))
     with pytest.raises(suite.SuiteError, match='RepeatDataset wrapper'):
         suite.data_overrides('det', wrapped, 'c.py', split, split, '/d')
+
+
+GPU_CONFIGS = [
+    ('det', 'mmdetection/coco/mask-rcnn_r50_fpn_ms-1x_coco.py'),
+    ('det', 'mmdetection/coco/mask-rcnn_r50-c4_ms-1x_coco.py'),
+    ('det', 'mmdetection/voc0712/faster-rcnn_r50-c4_ms-24k_voc0712.py'),
+    ('seg',
+     'mmsegmentation/voc12aug/fcn_r50-d8_4xb4-20k_voc12aug-512x512.py'),
+    ('seg', 'mmsegmentation/ade20k/upernet_r50_4xb4-160k_ade20k-512x512.py'),
+    ('linear', 'classification/imagenet/'
+     'resnet50_linear-8xb32-steplr-100e_in1k.py'),
+]
+
+
+@pytest.fixture(scope='module')
+def r50_checkpoint(tmp_path_factory):
+    """A pretraining checkpoint as tools/train.py writes it: a ResNet-50
+    under ``backbone.`` next to a neck."""
+    import torch
+    from mmpretrain.models import ResNet
+    torch.manual_seed(0)
+    net = ResNet(depth=50)
+    # random values everywhere (BN statistics too), so nothing a fresh
+    # model holds can equal them by chance
+    state = {f'backbone.{k}': torch.rand_like(v) + 0.5
+             if v.is_floating_point() else v
+             for k, v in net.state_dict().items()}
+    state['neck.fc.weight'] = torch.zeros(4, 2048)
+    path = tmp_path_factory.mktemp('r50') / 'epoch_200.pth'
+    torch.save(dict(state_dict=state, meta=dict(epoch=200)), path)
+    return str(path), {k[len('backbone.'):]: v for k, v in state.items()
+                       if k.startswith('backbone.')}
+
+
+@pytest.mark.parametrize('task,config', GPU_CONFIGS)
+def test_gpu_scale_configs_load_every_backbone_key(suite, r50_checkpoint,
+                                                   tmp_path, task, config):
+    """The GPU-scale configs through the suite (--config TASK=CONFIG): the
+    models they build hold every tensor of the extracted backbone, and the
+    random-init twin holds none of them."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import MODELS, init_default_scope
+    ckpt, backbone = r50_checkpoint
+    args = suite.parse_args([
+        '--pretrained', f'hcl={ckpt}', 'random', '--tasks', task,
+        '--config', f'{task}={osp.join(REPO, "configs", "benchmarks", config)}',
+        '--work-dir', str(tmp_path)
+    ])
+    _, configs = suite.prepare(args)
+    loaded = {}
+    for init in ('hcl', 'random'):
+        cfg = Config.fromfile(configs[(task, init)])
+        init_default_scope(cfg.default_scope)
+        model = MODELS.build(cfg.model)
+        model.init_weights()
+        own = dict(model.backbone.state_dict())
+        shared = getattr(getattr(model, 'roi_head', None), 'shared_head',
+                         None)
+        if shared is not None:  # C4: the last stage is the RoI head's
+            own.update(shared.state_dict())
+        loaded[init] = {k for k, v in own.items()
+                        if k in backbone and torch.equal(v, backbone[k])
+                        and v.is_floating_point()}
+        if init == 'hcl':
+            missing = set(backbone) - set(own)
+            assert not missing, sorted(missing)[:5]
+    floats = {k for k, v in backbone.items() if v.is_floating_point()}
+    assert loaded['hcl'] == floats
+    assert loaded['random'] == set()

@@ -59,12 +59,13 @@ BENCH = osp.join(REPO, 'configs', 'benchmarks')
 # task: (default config, metric keys in order of preference, library)
 TASKS = OrderedDict(
     det=(osp.join(BENCH, 'mmdetection', 'toy_scenes',
-                  'faster-rcnn_r18_fpn_1xb8-3e_toy-scenes.py'),
+                  'faster-rcnn_r18_fpn_1xb8-2e_toy-scenes.py'),
          ('coco/bbox_mAP', 'pascal_voc/mAP'), 'mmdet'),
     seg=(osp.join(BENCH, 'mmsegmentation', 'toy_scenes',
-                  'fcn_r18_toy-scenes.py'), ('mIoU', ), 'mmseg'),
+                  'fpn_r18_1xb8-250_toy-scenes-128x128.py'), ('mIoU', ),
+         'mmseg'),
     linear=(osp.join(BENCH, 'classification', 'toy_scenes',
-                     'resnet18_linear_toy-scenes.py'),
+                     'resnet18_linear-1xb32-5e_toy-scenes.py'),
             ('accuracy/top1', ), 'mmpretrain'),
 )
 RANDOM = 'random'
@@ -641,7 +642,7 @@ def main(argv=None):
                 failures.append((task, init, seed, 'none of the metrics '
                                  f'{TASKS[task][1]} in the final validation'))
             elif not resumed:
-                log(f'{tag}: {metric} = {res["metrics"][metric]} '
+                log(f'{tag}: {metric} = {_fmt(res["metrics"][metric])} '
                     f'({res["seconds"]:.0f} s)')
         write_outputs(args.work_dir, results, args.tasks, names, failures,
                       args.title)
