@@ -1,6 +1,7 @@
 """Helpers shared by the test suite (imported as a plain module)."""
 import os
 import os.path as osp
+import re
 import subprocess
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -23,6 +24,22 @@ def run_cli(args, timeout=600, env=None, check=True):
             f'--- stdout ---\n{proc.stdout[-6000:]}\n'
             f'--- stderr ---\n{proc.stderr[-6000:]}')
     return proc
+
+
+# OpenMMLab's `{gpus}xb{batch}`, optional parts such as `amp` or `coslr`,
+# then the schedule: `{M}e` epochs or `{M}it` iterations
+NAME_SCHEDULE = re.compile(
+    r'_(?P<gpus>\d+)xb(?P<batch>\d+)-(?:[\w.]+-)*?(?P<len>\d+)(?P<unit>e|it)'
+    r'(?=[_.]|$)')
+
+
+def name_schedule(name):
+    """``(gpus, batch per GPU, length, 'e' or 'it')`` from a config name, or
+    None when the name has no ``{gpus}xb{batch}-...{schedule}`` part."""
+    m = NAME_SCHEDULE.search(osp.basename(name))
+    if m is None:
+        return None
+    return int(m['gpus']), int(m['batch']), int(m['len']), m['unit']
 
 
 def pretrain_configs():

@@ -11,13 +11,8 @@ import re
 import pytest
 from mmengine.config import Config
 
-from hclmm_test_utils import REPO, pretrain_configs
+from hclmm_test_utils import REPO, name_schedule, pretrain_configs
 
-# `{gpus}xb{batch}`, optional parts such as `amp` or `coslr`, then the
-# schedule: `{M}e` epochs or `{M}it` iterations
-SCHEDULE = re.compile(
-    r'_(?P<gpus>\d+)xb(?P<batch>\d+)-(?:[\w.]+-)*?(?P<len>\d+)(?P<unit>e|it)'
-    r'(?=[_.])')
 TOY = re.compile(r'_1xb\d+-\d+(?:e|it)_toy-scenes(?:_[\w-]+)?\.py$')
 
 
@@ -45,9 +40,10 @@ def test_toy_configs_name_their_batch_and_schedule():
 def test_name_matches_batch_and_schedule(path):
     """The `{gpus}xb{batch}-...{M}{e|it}` part of the name is what the
     config trains: its per-GPU batch and its epochs or iterations."""
-    match = SCHEDULE.search(osp.basename(path))
-    assert match, f'{path}: no {{gpus}}xb{{batch}}-{{schedule}} part'
+    parsed = name_schedule(path)
+    assert parsed, f'{path}: no {{gpus}}xb{{batch}}-{{schedule}} part'
+    _, batch, length, unit = parsed
     cfg = Config.fromfile(osp.join(REPO, path))
-    assert cfg.train_dataloader.batch_size == int(match['batch'])
-    key = 'max_epochs' if match['unit'] == 'e' else 'max_iters'
-    assert cfg.train_cfg.get(key) == int(match['len']), dict(cfg.train_cfg)
+    assert cfg.train_dataloader.batch_size == batch
+    key = 'max_epochs' if unit == 'e' else 'max_iters'
+    assert cfg.train_cfg.get(key) == length, dict(cfg.train_cfg)
