@@ -13,8 +13,8 @@ DATA_ROOT=${DATA_ROOT:-data/toy_scenes}
 TRANSFER_DIR=${TRANSFER_DIR:-work_dirs/transfer/toy_scenes}
 SEEDS=${SEEDS:-0}
 declare -A CFG=(
-  [hcl]=configs/hcl/hcl-mocov2_resnet18_toy-scenes.py
-  [baseline]=configs/hcl/mocov2_resnet18_toy-scenes.py
+  [hcl]=configs/hcl/hcl-mocov2_resnet18_1xb32-8e_toy-scenes.py
+  [baseline]=configs/hcl/mocov2_resnet18_1xb32-8e_toy-scenes.py
 )
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(nproc)}
 

@@ -59,7 +59,7 @@ def pretrain_ckpt(toy_root, tmp_path_factory):
     work_dir = tmp_path_factory.mktemp('pretrain')
     run_cli([
         sys.executable, 'tools/train.py',
-        'configs/hcl/hcl-mocov2_resnet18_toy-scenes.py', '--work-dir',
+        'configs/hcl/hcl-mocov2_resnet18_1xb32-8e_toy-scenes.py', '--work-dir',
         str(work_dir), '--cfg-options',
         f'train_dataloader.dataset.data_root={toy_root}',
         'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
