@@ -11,6 +11,10 @@
 #              mmdet, mmsegmentation and the test tools.
 #              (`make test`, `make setup`; needed by the transfer tools)
 #
+# Every pip install takes requirements/pinned.txt as constraints (-c), so
+# both levels install exactly the tested versions; the requirement files
+# hold ranges (what `pip install -e .` into another environment accepts).
+#
 # Both mmcv wheels are built once and cached outside the repository; --full
 # on a minimal environment replaces mmcv-lite with the full mmcv, --minimal
 # on a full environment keeps the full mmcv (and uses a cached full wheel
@@ -40,7 +44,7 @@ while [ $# -gt 0 ]; do
     --minimal) LEVEL=minimal ;;
     --full) LEVEL=full ;;
     --dry-run) DRY_RUN=1 ;;
-    -h|--help) sed -n '2,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,35p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) printf '[setup] ERROR: unknown option %s (see --help)\n' "$1" >&2; exit 2 ;;
     *) [ -z "$VENV" ] || { printf '[setup] ERROR: more than one VENV_DIR\n' >&2; exit 2; }
        VENV="$1" ;;
@@ -88,8 +92,8 @@ STAMP_FULL="$VENV/.hclmm-setup-stamp-full"
 want_stamp="$(stamp_of)"
 stamp_is_current() { [ -f "$1" ] && [ "$(cat "$1")" = "$want_stamp" ]; }
 
-CHECK_ARGS=()
-if [ "$LEVEL" = minimal ]; then CHECK_ARGS=(--minimal); fi
+CHECK_ARGS=(--pinned)
+if [ "$LEVEL" = full ]; then CHECK_ARGS+=(--transfer); fi
 up_to_date=0
 if [ -x "$VENV/bin/python" ]; then
   if stamp_is_current "$STAMP_FULL"; then up_to_date=1
@@ -112,7 +116,8 @@ if [ ! -x "$VENV/bin/python" ]; then
   run "$PY" -m venv "$VENV"
 fi
 VPY="$VENV/bin/python"
-pip_install() { run "$VPY" -m pip install "${PIP_ARGS[@]}" "$@"; }
+PINS="$ROOT/requirements/pinned.txt"
+pip_install() { run "$VPY" -m pip install "${PIP_ARGS[@]}" -c "$PINS" "$@"; }
 
 log "installing torch/torchvision (registry default build) and build tools"
 pip_install -r "$ROOT/requirements/build.txt"
@@ -219,14 +224,21 @@ fi
 # mmcv's own runtime dependencies (the wheel was installed without them)
 pip_install addict packaging Pillow pyyaml yapf opencv-python
 
-REQS=(-r "$ROOT/requirements/mminstall.txt" -r "$ROOT/requirements/runtime.txt")
+# mmcv itself (requirements/mminstall.txt) came from the cached wheel above
+REQS=(-r "$ROOT/requirements/runtime.txt")
 if [ "$LEVEL" = full ]; then
   log "installing mmengine, mmpretrain, geoopt, mmdet, mmsegmentation and test tools"
-  REQS+=(-r "$ROOT/requirements/transfer.txt" -r "$ROOT/requirements/tests.txt")
+  REQS+=(-r "$ROOT/requirements/transfer.txt" -r "$ROOT/requirements/tests.txt"
+         -r "$ROOT/requirements/openmim.txt")
 else
   log "installing mmengine, mmpretrain and geoopt (no mmdet/mmsegmentation)"
 fi
 pip_install "${REQS[@]}"
+if [ "$LEVEL" = full ]; then
+  # openmim without its dependencies (see requirements/openmim.txt)
+  pip_install --no-deps openmim
+fi
+# editable: setup.py links configs/ and tools/ into hclmm/.mim
 pip_install --no-deps --no-build-isolation -e "$ROOT"
 
 run "$VPY" "$ROOT/tools/check_env.py" "${CHECK_ARGS[@]}"

@@ -6,7 +6,9 @@ merged:
 
 * :func:`apply_dataloader_rules`: a dataloader without worker processes
   (``num_workers=0``) cannot keep workers alive (``persistent_workers``) or
-  prefetch (``prefetch_factor``); torch refuses both.
+  prefetch (``prefetch_factor``); torch refuses both. A collate function
+  takes no ``_scope_`` (which a config inherited through ``hclmm::`` gives
+  it).
 * :func:`follow_training_data`: a val/test dataset whose ``data_root`` is
   None reads the training set's ``data_root``, so retargeting the training
   data (``--cfg-options train_dataloader.dataset.data_root=...``) moves the
@@ -53,12 +55,16 @@ def _hook_dataloaders(cfg) -> Iterator[Tuple[str, Any]]:
 
 
 def apply_dataloader_rules(cfg) -> List[str]:
-    """Drop dataloader options that need worker processes when there are none.
+    """Drop dataloader options that cannot apply.
 
     Applied to ``train_dataloader``, ``val_dataloader``, ``test_dataloader``
     and the ``dataloader`` of each entry of ``custom_hooks``: with
     ``num_workers`` 0 (or unset), ``persistent_workers`` is set to False and
-    ``prefetch_factor`` to None.
+    ``prefetch_factor`` to None. The ``_scope_`` key of a ``collate_fn`` is
+    removed: mmengine gives it to the first typed dict on each path of a
+    config inherited through a scope (``_base_ = ['hclmm::...']``), and its
+    runner passes every key of ``collate_fn`` but ``type`` to the function,
+    which takes no such argument (functions are found by name).
 
     Args:
         cfg (mmengine.Config): The merged config, changed in place.
@@ -71,7 +77,13 @@ def apply_dataloader_rules(cfg) -> List[str]:
     loaders += list(_hook_dataloaders(cfg))
     changed = []
     for name, loader in loaders:
-        if not isinstance(loader, dict) or loader.get('num_workers', 0):
+        if not isinstance(loader, dict):
+            continue
+        collate = loader.get('collate_fn', None)
+        if isinstance(collate, dict) and '_scope_' in collate:
+            collate.pop('_scope_')
+            changed.append(f'{name}.collate_fn._scope_')
+        if loader.get('num_workers', 0):
             continue
         if loader.get('persistent_workers', False):
             loader['persistent_workers'] = False

@@ -107,11 +107,29 @@ def test_minimal_on_a_fresh_machine_builds_mmcv_without_ops(tmp_path):
     assert any(c.endswith('mmcv_lite-2.1.0-py2.py3-none-any.whl')
                for c in cmds)
     text = '\n'.join(cmds)
-    assert 'mminstall.txt' in text and 'runtime.txt' in text
-    for absent in ('transfer.txt', 'tests.txt', 'mmdet', 'MMCV_WITH_OPS=1'):
+    assert 'runtime.txt' in text
+    # mmcv comes from the wheel, never from pip's resolver (an sdist build)
+    assert 'mminstall.txt' not in text
+    for absent in ('transfer.txt', 'tests.txt', 'openmim', 'mmdet',
+                   'MMCV_WITH_OPS=1'):
         assert absent not in text, absent
-    assert cmds[-1].endswith('tools/check_env.py --minimal')
+    assert cmds[-1].endswith('tools/check_env.py --pinned')
     assert '.hclmm-setup-stamp-minimal' in plan
+
+
+@pytest.mark.parametrize('level', ['--minimal', '--full'])
+def test_every_install_is_pinned(tmp_path, level):
+    """The requirement files hold ranges; each pip install of the script
+    takes requirements/pinned.txt as constraints, so both levels install
+    the tested versions."""
+    plan = dry_run(tmp_path / 'new-venv', make_cache(tmp_path), level)
+    installs = [c for c in would_run(plan) if ' pip install ' in c]
+    assert len(installs) >= 4
+    pins = os.path.join(REPO, 'requirements', 'pinned.txt')
+    for cmd in installs:
+        assert f'-c {pins}' in cmd, cmd
+    # the editable install links the configs and tools into hclmm/.mim
+    assert installs[-1].endswith(f'-e {REPO}')
 
 
 def test_minimal_uses_a_cached_full_wheel_instead_of_building(tmp_path):
@@ -147,7 +165,9 @@ def test_full_replaces_mmcv_lite_by_the_cached_full_wheel(tmp_path):
     assert cmds[install[0]].endswith('linux_x86_64.whl')
     text = '\n'.join(cmds)
     assert 'transfer.txt' in text and 'tests.txt' in text
-    assert cmds[-1].endswith('tools/check_env.py')
+    assert 'openmim.txt' in text
+    assert any(c.endswith('--no-deps openmim') for c in cmds)
+    assert cmds[-1].endswith('tools/check_env.py --pinned --transfer')
     assert '.hclmm-setup-stamp-full' in plan
 
 
@@ -197,7 +217,7 @@ def test_stamps(tmp_path, stamp, level, up_to_date):
     if up_to_date:
         assert 'environment up to date' in plan
         assert len(cmds) == 1 and 'tools/check_env.py' in cmds[0]
-        assert cmds[0].endswith('--minimal') == (level == '--minimal')
+        assert cmds[0].endswith('--pinned --transfer') == (level == '--full')
     else:
         assert 'environment up to date' not in plan
         assert any('pip install' in c for c in cmds)
