@@ -500,9 +500,9 @@ def markdown(table, tasks, inits, failures, title):
                 if ca is None or cb is None:
                     row.append('–')
                     continue
-                spread = max(c['std'] or 0.0 for c in (ca, cb))
-                row.append(f'{ca["mean"] - cb["mean"]:+.3f} '
-                           f'({_fmt(spread)})')
+                stds = [c['std'] for c in (ca, cb) if c['std'] is not None]
+                spread = f' ({_fmt(max(stds))})' if stds else ''
+                row.append(f'{ca["mean"] - cb["mean"]:+.3f}{spread}')
             lines.append('| ' + ' | '.join(row) + ' |')
     if failures:
         lines += ['', 'Failed runs:', '']
