@@ -108,17 +108,17 @@ PERCENT = _in(0.0, 100.0)
 CASES = {
     'faster-rcnn': (_det('faster-rcnn_r18_fpn_1xb8-2e_toy-scenes.py'),
                     {'coco/bbox_mAP': COCO, 'coco/bbox_mAP_50': COCO}),
-    'mask-rcnn': (_det('mask-rcnn_r18_fpn_toy-scenes.py'),
+    'mask-rcnn': (_det('mask-rcnn_r18_fpn_1xb4-6e_toy-scenes.py'),
                   {'coco/bbox_mAP': COCO, 'coco/segm_mAP': COCO}),
-    'semantic-fpn': (_seg('fpn_r18_1xb8-250_toy-scenes-128x128.py'),
+    'semantic-fpn': (_seg('fpn_r18_1xb8-250it_toy-scenes-128x128.py'),
                      {'mIoU': PERCENT, 'aAcc': PERCENT, 'mAcc': PERCENT}),
-    'fcn': (_seg('fcn_r18_toy-scenes.py'),
+    'fcn': (_seg('fcn_r18-d8_1xb4-2000it_toy-scenes-128x128.py'),
             {'mIoU': PERCENT, 'aAcc': PERCENT}),
-    'upernet': (_seg('upernet_r18_toy-scenes.py'),
+    'upernet': (_seg('upernet_r18_1xb4-2000it_toy-scenes-128x128.py'),
                 {'mIoU': PERCENT, 'aAcc': PERCENT}),
     'linear-5e': (_cls('resnet18_linear-1xb32-5e_toy-scenes.py'),
                   {'accuracy/top1': PERCENT, 'accuracy/top5': PERCENT}),
-    'linear': (_cls('resnet18_linear_toy-scenes.py'),
+    'linear': (_cls('resnet18_linear-1xb32-steplr-10e_toy-scenes.py'),
                {'accuracy/top1': PERCENT}),
 }
 

@@ -215,7 +215,7 @@ def test_extract_rejects_files_without_backbone(tmp_path, backbone_state):
 def test_mask_rcnn_fpn_from_extracted_backbone(toy_root, backbone_file,
                                                backbone_state, tmp_path):
     cfg = Config.fromfile(
-        osp.join(DET, 'toy_scenes', 'mask-rcnn_r18_fpn_toy-scenes.py'))
+        osp.join(DET, 'toy_scenes', 'mask-rcnn_r18_fpn_1xb4-6e_toy-scenes.py'))
     cfg.model.backbone.init_cfg.checkpoint = backbone_file
     ds = cfg.train_dataloader.dataset
     ds.data_root = toy_root
@@ -237,7 +237,7 @@ def test_raw_checkpoint_loads_with_prefix(raw_state, pretrain_ckpt,
                                           backbone_state):
     """`prefix='backbone.'` on the pretraining checkpoint itself works too."""
     cfg = Config.fromfile(
-        osp.join(DET, 'toy_scenes', 'mask-rcnn_r18_fpn_toy-scenes.py'))
+        osp.join(DET, 'toy_scenes', 'mask-rcnn_r18_fpn_1xb4-6e_toy-scenes.py'))
     cfg.model.backbone.init_cfg = dict(
         type='Pretrained', checkpoint=pretrain_ckpt, prefix='backbone.')
     init_default_scope('mmdet')
@@ -388,7 +388,8 @@ def _seg_toy(name, toy_root, backbone_file, tmp_path):
 
 
 @pytest.mark.parametrize(
-    'name', ['fcn_r18_toy-scenes.py', 'upernet_r18_toy-scenes.py'])
+    'name', ['fcn_r18-d8_1xb4-2000it_toy-scenes-128x128.py',
+             'upernet_r18_1xb4-2000it_toy-scenes-128x128.py'])
 def test_segmentation_toy_runs_from_extracted_backbone(
         name, toy_root, backbone_file, backbone_state, tmp_path):
     cfg = _seg_toy(name, toy_root, backbone_file, tmp_path)
@@ -407,13 +408,13 @@ def test_linear_probe_keeps_the_backbone_frozen(toy_root, backbone_file,
     argv, work_dir, options = script_cfg_options(
         osp.join(REPO, 'tools', 'benchmarks', 'classification',
                  'mim_dist_train.sh'),
-        osp.join(CLS, 'toy_scenes', 'resnet18_linear_toy-scenes.py'),
+        osp.join(CLS, 'toy_scenes', 'resnet18_linear-1xb32-steplr-10e_toy-scenes.py'),
         backbone_file)
     assert _entry(argv) == osp.join('mmpretrain', '.mim', 'tools', 'train.py')
     assert work_dir == \
-        'work_dirs/benchmarks/classification/resnet18_linear_toy-scenes'
+        'work_dirs/benchmarks/classification/resnet18_linear-1xb32-steplr-10e_toy-scenes'
     cfg = Config.fromfile(
-        osp.join(CLS, 'toy_scenes', 'resnet18_linear_toy-scenes.py'))
+        osp.join(CLS, 'toy_scenes', 'resnet18_linear-1xb32-steplr-10e_toy-scenes.py'))
     cfg.merge_from_dict(options)
     assert cfg.optim_wrapper.optimizer.lr == 30
     assert cfg.optim_wrapper.optimizer.weight_decay == 0

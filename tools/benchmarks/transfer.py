@@ -62,7 +62,7 @@ TASKS = OrderedDict(
                   'faster-rcnn_r18_fpn_1xb8-2e_toy-scenes.py'),
          ('coco/bbox_mAP', 'pascal_voc/mAP'), 'mmdet'),
     seg=(osp.join(BENCH, 'mmsegmentation', 'toy_scenes',
-                  'fpn_r18_1xb8-250_toy-scenes-128x128.py'), ('mIoU', ),
+                  'fpn_r18_1xb8-250it_toy-scenes-128x128.py'), ('mIoU', ),
          'mmseg'),
     linear=(osp.join(BENCH, 'classification', 'toy_scenes',
                      'resnet18_linear-1xb32-5e_toy-scenes.py'),

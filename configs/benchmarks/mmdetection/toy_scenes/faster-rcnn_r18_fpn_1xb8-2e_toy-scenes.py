@@ -6,7 +6,7 @@
 # the box head is mmdet's Shared2FC head and there is no mask branch, which
 # keeps a run under 3 minutes on 2 cores (0.7 s per step of 8 images;
 # 64 FPN channels).
-_base_ = './mask-rcnn_r18_fpn_toy-scenes.py'
+_base_ = './mask-rcnn_r18_fpn_1xb4-6e_toy-scenes.py'
 
 max_epochs = 2
 model = dict(

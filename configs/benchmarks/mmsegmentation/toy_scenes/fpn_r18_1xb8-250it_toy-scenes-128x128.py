@@ -4,7 +4,7 @@
 # scenes (128 px label maps: 0 = background, 1-10 = shape classes).
 # Data, pipelines, plain BN and the Pretrained init come from the FCN toy
 # twin; validation (IoUMetric) runs once at the end.
-_base_ = './fcn_r18_toy-scenes.py'
+_base_ = './fcn_r18-d8_1xb4-2000it_toy-scenes-128x128.py'
 
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(

@@ -2,7 +2,7 @@
 # UperNet R18 on the generated toy scenes. Data, schedule and the auxiliary
 # FCN head come from the FCN toy twin; the backbone runs at output stride 32
 # as in UperNet (no dilation) and feeds all four stages to the UPerHead.
-_base_ = './fcn_r18_toy-scenes.py'
+_base_ = './fcn_r18-d8_1xb4-2000it_toy-scenes-128x128.py'
 
 model = dict(
     backbone=dict(dilations=(1, 1, 1, 1), strides=(1, 2, 2, 2)),
