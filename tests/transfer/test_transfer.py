@@ -405,16 +405,14 @@ def test_segmentation_toy_runs_from_extracted_backbone(
 # ------------------------------------------------------- classification
 def test_linear_probe_keeps_the_backbone_frozen(toy_root, backbone_file,
                                                 backbone_state, tmp_path):
+    name = 'resnet18_linear-1xb32-steplr-10e_toy-scenes'
+    config = osp.join(CLS, 'toy_scenes', f'{name}.py')
     argv, work_dir, options = script_cfg_options(
         osp.join(REPO, 'tools', 'benchmarks', 'classification',
-                 'mim_dist_train.sh'),
-        osp.join(CLS, 'toy_scenes', 'resnet18_linear-1xb32-steplr-10e_toy-scenes.py'),
-        backbone_file)
+                 'mim_dist_train.sh'), config, backbone_file)
     assert _entry(argv) == osp.join('mmpretrain', '.mim', 'tools', 'train.py')
-    assert work_dir == \
-        'work_dirs/benchmarks/classification/resnet18_linear-1xb32-steplr-10e_toy-scenes'
-    cfg = Config.fromfile(
-        osp.join(CLS, 'toy_scenes', 'resnet18_linear-1xb32-steplr-10e_toy-scenes.py'))
+    assert work_dir == f'work_dirs/benchmarks/classification/{name}'
+    cfg = Config.fromfile(config)
     cfg.merge_from_dict(options)
     assert cfg.optim_wrapper.optimizer.lr == 30
     assert cfg.optim_wrapper.optimizer.weight_decay == 0
