@@ -25,7 +25,7 @@ def test_same_seed_gives_identical_bytes(tmp_path, capsys):
     args = ['--num-train', '5', '--num-val', '4', '--img-size', '64',
             '--seed', '7']
     gen.main(['--out', str(tmp_path / 'a')] + args)
-    printed = capsys.readouterr().out
+    printed, progress = capsys.readouterr()
     gen.main(['--out', str(tmp_path / 'b')] + args)
     a, b = _all_files(tmp_path / 'a'), _all_files(tmp_path / 'b')
     assert sorted(a) == sorted(b)
@@ -37,6 +37,8 @@ def test_same_seed_gives_identical_bytes(tmp_path, capsys):
     # the summary names what was written where
     assert 'train: 5 images' in printed and 'val: 4 images' in printed
     assert str(tmp_path / 'a' / 'annotations' / 'train.json') in printed
+    # mmengine's progress bar over each split's images, on stderr
+    assert '] 5/5, ' in progress and '] 4/4, ' in progress
 
 
 def test_coco_validity_and_label_maps(toy_root):

@@ -2,6 +2,7 @@
 import argparse
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -98,8 +99,12 @@ def test_robustness_tool_end_to_end(toy, capsys):
         '--steps', '5', '--out-dir',
         str(out_dir)
     ])
-    stdout = capsys.readouterr().out
+    printed = capsys.readouterr()
+    stdout = printed.out
     assert 'clean accuracy' in stdout and 'robust @ eps 8/255' in stdout
+    # mmengine's progress bar over the feature and the attack passes
+    assert 'features: ' in printed.err and 'PGD: ' in printed.err
+    assert len(re.findall(r'\] (\d+)/\1, ', printed.err)) == 2
     with open(out_dir / 'robustness.json') as f:
         report = json.load(f)
     assert report['num_classes'] == 10 and report['num_val'] > 0

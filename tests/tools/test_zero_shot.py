@@ -2,6 +2,7 @@ import importlib.util
 import json
 import os
 import pickle
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +35,9 @@ NON_RATES = {'num_scenes', 'num_objects', 'label_count_spearman', 'ooc_score',
              'ooc_auroc_by_score', 'retrieval_score',
              'retrieval_class_map_by_score'}
 PLOTS = ('norm_hist.png', 'poincare_disk.png', 'retrieval_examples.png')
+FIGURES = tuple(name[:-len('.png')] for name in PLOTS)
+# mmengine's progress bar once every batch is done
+BAR_DONE = re.compile(r'\] (\d+)/\1, [\d.]+ task/s')
 
 
 def _load_tool():
@@ -325,6 +329,76 @@ def test_bad_input_is_named(toy, tmp_path):
             nn.Linear(2, 2), dataset, str(tmp_path / 'out'), progress=False)
 
 
+def _through_backends(toy, tmp_path, backends):
+    """The stand-in's report sent to ``backends`` at step 3; the metric,
+    the report folder and the backends' folder."""
+    from hclmm.evaluation import SceneObjectMetric
+    from hclmm.visualization import build_report_visualizer
+    out_dir = tmp_path / 'report'
+    visualizer = build_report_visualizer(
+        dict(type='Visualizer', vis_backends=backends), str(out_dir))
+    metric = SceneObjectMetric()
+    tool.run_zero_shot(
+        ColourStandIn(),
+        _toy_dataset(toy, max_images=4),
+        str(out_dir),
+        progress=False,
+        metric=metric,
+        visualizer=visualizer,
+        step=3)
+    visualizer.close()
+    return metric, out_dir, out_dir / 'vis_data'
+
+
+def _png(path):
+    import mmcv
+    return mmcv.imread(str(path), channel_order='rgb')
+
+
+def test_figures_and_numbers_reach_the_local_backend(toy, tmp_path):
+    metric, out_dir, vis_dir = _through_backends(
+        toy, tmp_path, [dict(type='LocalVisBackend')])
+    # every figure arrives with the pixels of its PNG file, which stays
+    for name in FIGURES:
+        sent = _png(vis_dir / 'vis_image' / f'{name}_3.png')
+        assert sent.shape[0] > 100
+        assert np.array_equal(sent, _png(out_dir / f'{name}.png'))
+    # the numbers are the val loop's, under its prefix
+    lines = (vis_dir / 'scalars.json').read_text().splitlines()
+    assert len(lines) == 1
+    scalars = json.loads(lines[0])
+    assert scalars.pop('step') == 3
+    want = metric.compute_metrics(metric.results)
+    assert scalars == pytest.approx(
+        {f'zero_shot/{key}': value
+         for key, value in want.items()})
+    assert 'zero_shot/retrieval_map' in scalars
+    assert 'zero_shot/scene_norm' in scalars
+
+
+def test_tensorboard_shows_the_figures(toy, tmp_path):
+    pytest.importorskip('tensorboard')
+    from tensorboard.backend.event_processing.event_accumulator import \
+        EventAccumulator
+    _, out_dir, vis_dir = _through_backends(
+        toy, tmp_path, [dict(type='TensorboardVisBackend')])
+    assert list(vis_dir.glob('events.out.tfevents.*'))
+    events = EventAccumulator(str(vis_dir), size_guidance={'images': 0})
+    events.Reload()
+    assert set(FIGURES) <= set(events.Tags()['images'])
+    import mmcv
+    for name in FIGURES:
+        image, = events.Images(name)
+        assert image.step == 3
+        shown = mmcv.imfrombytes(image.encoded_image_string,
+                                 channel_order='rgb')
+        assert np.array_equal(shown, _png(out_dir / f'{name}.png'))
+    report = json.loads((out_dir / 'zero_shot.json').read_text())
+    mean_ap, = events.Scalars('zero_shot/retrieval_map')
+    assert mean_ap.step == 3
+    assert mean_ap.value == pytest.approx(report['retrieval_map'], abs=1e-6)
+
+
 def _save_model(config, path, meta=None):
     from mmengine.config import Config
 
@@ -372,6 +446,14 @@ def _check_report(out_dir, toy, stdout, geometry):
     return report
 
 
+def _sent_figures(vis_dir):
+    from tensorboard.backend.event_processing.event_accumulator import \
+        EventAccumulator
+    events = EventAccumulator(str(vis_dir), size_guidance={'images': 0})
+    events.Reload()
+    return set(events.Tags()['images'])
+
+
 def _argv(config, ckpt, toy, out_dir):
     return [
         str(config),
@@ -398,17 +480,34 @@ def test_command_line_end_to_end(toy, tmp_path):
         env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     _check_report(out_dir, toy, proc.stdout, 'Poincare ball (c=0.05)')
-    assert 'embedding' in proc.stderr  # the progress bar
+    # mmengine's progress bar ran to the end
+    assert 'embedding' in proc.stderr and BAR_DONE.search(proc.stderr)
+    # the config's two backends got the figures
+    vis_dir = out_dir / 'vis_data'
+    assert ('figures and numbers sent to LocalVisBackend, '
+            f'TensorboardVisBackend in {vis_dir}') in proc.stdout
+    for name in FIGURES:
+        assert (vis_dir / 'vis_image' / f'{name}_0.png').is_file()
+    if importlib.util.find_spec('tensorboard') is not None:
+        assert set(FIGURES) <= _sent_figures(vis_dir)
 
 
 def test_main_with_the_euclidean_baseline(toy, tmp_path, capsys):
     ckpt = tmp_path / 'baseline.pth'
     _save_model(BASELINE_CONFIG, ckpt)
     out_dir = tmp_path / 'report'
-    result = tool.main(_argv(BASELINE_CONFIG, ckpt, toy, out_dir))
+    result = tool.main(
+        _argv(BASELINE_CONFIG, ckpt, toy, out_dir) + ['--step', '5'])
     assert result['manifold'].name == 'euclidean' and result['c'] is None
     report = _check_report(out_dir, toy, capsys.readouterr().out, 'Euclidean')
     assert report == result['metrics']
+    # the config's own visualizer got the figures, at the given step
+    for name in FIGURES:
+        assert (out_dir / 'vis_data' / 'vis_image' / f'{name}_5.png').is_file()
+    scalars = json.loads((out_dir / 'vis_data' / 'scalars.json').read_text())
+    assert scalars['step'] == 5
+    assert scalars['zero_shot/retrieval_map'] == pytest.approx(
+        report['retrieval_map'])
     # the toy images carry scene types and pasted objects: the diagnostics
     # are written, equal to the function on the same embeddings
     emb = result['embeddings']

@@ -280,9 +280,10 @@ class LinearProbe(nn.Module):
 @torch.no_grad()
 def extract(forward: Callable, loader, device, desc: str):
     """Features and labels of every crop of ``loader``."""
-    from tqdm import tqdm
+    from mmengine.utils import track_iter_progress
     feats, labels = [], []
-    for data in tqdm(loader, desc=desc, file=sys.stderr):
+    print(f'{desc}: {len(loader)} batches', file=sys.stderr, flush=True)
+    for data in track_iter_progress((loader, len(loader)), file=sys.stderr):
         x = data['inputs'].to(device).float() / 255
         feats.append(forward(x).float().cpu())
         labels.append(_labels(data['data_samples']))
@@ -369,11 +370,12 @@ def evaluate(classify: Callable,
              device,
              seed: int = 0) -> Dict:
     """Clean accuracy and robust accuracy (%) for each budget."""
-    from tqdm import tqdm
+    from mmengine.utils import track_iter_progress
     gen = torch.Generator().manual_seed(seed)
     total, clean_ok = 0, 0
     robust_ok = [0] * len(budgets)
-    for data in tqdm(loader, desc='PGD', file=sys.stderr):
+    print(f'PGD: {len(loader)} batches', file=sys.stderr, flush=True)
+    for data in track_iter_progress((loader, len(loader)), file=sys.stderr):
         x = data['inputs'].to(device).float() / 255
         y = _labels(data['data_samples']).to(device)
         with torch.no_grad():

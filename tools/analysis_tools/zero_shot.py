@@ -6,7 +6,10 @@ crop, sized by the test pipeline) on the given file, the model's
 ``test_step`` and the ``test_evaluator`` (``SceneObjectMetric``). Writes
 ``OUT_DIR/zero_shot.json`` (docs/zero_shot.md), ``ooc_diagnostics.json``
 when the images carry scene types, ``norm_hist.png``, ``poincare_disk.png``
-and ``retrieval_examples.png``. Example::
+and ``retrieval_examples.png``. The figures and the metric's numbers also go
+to the backends of the config's ``visualizer`` (``OUT_DIR/vis_data``: the
+``LocalVisBackend``'s ``vis_image/`` and ``scalars.json``, TensorBoard's
+events file with a ``TensorboardVisBackend``). Example::
 
     python tools/analysis_tools/zero_shot.py \
         configs/hcl/hcl-mocov2_resnet18_1xb32-8e_toy-scenes.py \
@@ -48,6 +51,8 @@ OPTIONS = [  # flag, type, default, help
     ('--num-workers', int, 0, 'data loading processes. Defaults to 0'),
     ('--num-examples', int, 4, 'scenes shown in retrieval_examples.png. '
      'Defaults to 4'),
+    ('--step', int, 0, 'step of the figures and numbers in the visualizer '
+     "backends, e.g. the checkpoint's epoch. Defaults to 0"),
 ]
 
 
@@ -66,10 +71,11 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings of the config, e.g. '
-        'model.hyp_head.embedder.manifold.c=0.1')
+        'model.hyp_head.embedder.manifold.c=0.1 or '
+        'visualizer.vis_backends.0.type=TensorboardVisBackend')
     args = parser.parse_args(argv)
     for name, low in (('batch_size', 1), ('num_examples', 1),
-                      ('img_size', 8), ('max_images', 1)):
+                      ('img_size', 8), ('max_images', 1), ('step', 0)):
         value = getattr(args, name)
         if value is not None and value < low:
             parser.error(f'--{name.replace("_", "-")} must be >= {low}')
@@ -128,7 +134,7 @@ def embed_dataset(model, dataset, batch_size: int = 64, knn_k: int = 1,
     :meth:`~hclmm.evaluation.SceneObjectMetric.assemble` output."""
     from mmengine.dataset import default_collate
     from mmengine.evaluator import Evaluator
-    from tqdm import tqdm
+    from mmengine.utils import track_iter_progress
 
     from hclmm.evaluation import SceneObjectMetric
     if not callable(getattr(model, 'predict', None)):
@@ -141,11 +147,13 @@ def embed_dataset(model, dataset, batch_size: int = 64, knn_k: int = 1,
     loader = torch.utils.data.DataLoader(
         dataset, batch_size=batch_size, shuffle=False,
         num_workers=num_workers, collate_fn=default_collate)
-    with tqdm(total=len(dataset), desc='embedding', unit='crop',
-              disable=not progress, file=sys.stderr) as bar:
-        for batch in loader:
-            evaluator.process(model.test_step(batch), batch)
-            bar.update(len(batch['data_samples']))
+    batches = loader
+    if progress:
+        print(f'embedding {len(dataset)} crops in {len(loader)} batches',
+              file=sys.stderr, flush=True)
+        batches = track_iter_progress((loader, len(loader)), file=sys.stderr)
+    for batch in batches:
+        evaluator.process(model.test_step(batch), batch)
     return metric.assemble(metric.results)
 
 
@@ -169,13 +177,15 @@ def build_model_from_checkpoint(config: str, checkpoint: str,
 def run_zero_shot(model, dataset, out_dir: str, batch_size: int = 64,
                   knn_k: int = 1, num_workers: int = 0,
                   num_examples: int = 4, progress: bool = True,
-                  metric=None) -> Dict:
+                  metric=None, visualizer=None, step: int = 0) -> Dict:
     """Embed, score, write ``zero_shot.json``, the diagnostics and the
-    figures. Returns ``metrics`` (the json), ``files`` (written paths),
-    ``manifold``, ``c`` and ``embeddings`` (the assembled arrays)."""
+    figures, and send the figures and the metric's numbers (prefixed, as
+    the val loop logs them) to ``visualizer``'s backends at ``step``.
+    Returns ``metrics`` (the json), ``files`` (written paths), ``manifold``,
+    ``c`` and ``embeddings`` (the assembled arrays)."""
     from hclmm.evaluation import (ZERO_SHOT_KEYS, SceneObjectMetric,
                                   report_ooc_diagnostics)
-    from hclmm.visualization import plot_zero_shot_report
+    from hclmm.visualization import add_report, plot_zero_shot_report
     os.makedirs(out_dir, exist_ok=True)
     metric = metric or SceneObjectMetric(knn_k=knn_k)
     emb = embed_dataset(model, dataset, batch_size, knn_k, num_workers,
@@ -184,7 +194,8 @@ def run_zero_shot(model, dataset, out_dir: str, batch_size: int = 64,
     metrics = {key: report[key] for key in ZERO_SHOT_KEYS}
     files = dict(json=osp.join(out_dir, 'zero_shot.json'))
     outputs = {files['json']: metrics}
-    files.update(plot_zero_shot_report(emb, dataset, out_dir, num_examples))
+    figures = plot_zero_shot_report(emb, dataset, out_dir, num_examples)
+    files.update(figures)
     diagnostics = report_ooc_diagnostics(emb, [
         info.get('scene_type') for info in map(dataset.get_data_info,
                                                range(len(dataset)))
@@ -195,12 +206,18 @@ def run_zero_shot(model, dataset, out_dir: str, batch_size: int = 64,
     for path, content in outputs.items():
         with open(path, 'w') as f:
             json.dump(content, f, indent=2)
+    if visualizer is not None:
+        scalars = {
+            f'{metric.prefix}/{key}': value
+            for key, value in metric.scalars(emb, report).items()
+        }
+        add_report(visualizer, figures, scalars, step)
     manifold = emb['manifold']
     return dict(metrics=metrics, files=files, manifold=manifold,
                 c=manifold.c_value(), embeddings=emb)
 
 
-def _summary(result: Dict, img_size: int) -> str:
+def _summary(result: Dict, img_size: int, backends: str) -> str:
 
     def text(value):
         return 'null' if value is None else (
@@ -216,6 +233,7 @@ def _summary(result: Dict, img_size: int) -> str:
             lines.append(f'  {key:<26} {text(value)}')
     lines.append('written:')
     lines += [f'  {path}' for path in result['files'].values()]
+    lines.append(f'figures and numbers sent to {backends}')
     return '\n'.join(lines)
 
 
@@ -224,6 +242,8 @@ def main(argv=None) -> Dict:
     import matplotlib
     matplotlib.use('Agg')
     from hclmm.registry import METRICS
+    from hclmm.visualization import (DEFAULT_VISUALIZER,
+                                     build_report_visualizer)
     model, cfg = build_model_from_checkpoint(args.config, args.checkpoint,
                                              args.cfg_options, args.device)
     dataset = build_dataset(cfg, args.data_root, args.ann_file,
@@ -234,12 +254,20 @@ def main(argv=None) -> Dict:
     print(f'{num_scenes} images and {len(dataset) - num_scenes} objects '
           f'from {dataset.ann_file}', flush=True)
     metric = METRICS.build(dict(cfg.test_evaluator, knn_k=args.knn_k))
-    result = run_zero_shot(model, dataset, args.out_dir, args.batch_size,
-                           args.knn_k, args.num_workers, args.num_examples,
-                           metric=metric)
+    vis_cfg = cfg.get('visualizer') or DEFAULT_VISUALIZER
+    visualizer = build_report_visualizer(vis_cfg, args.out_dir, 'zero_shot')
+    try:
+        result = run_zero_shot(model, dataset, args.out_dir, args.batch_size,
+                               args.knn_k, args.num_workers,
+                               args.num_examples, metric=metric,
+                               visualizer=visualizer, step=args.step)
+    finally:
+        visualizer.close()
     size = args.img_size or _resize(
         cfg.test_dataloader.dataset.pipeline)['scale'][0]
-    print(_summary(result, size), flush=True)
+    backends = [b['type'] for b in vis_cfg.get('vis_backends') or ()]
+    print(_summary(result, size, f'{", ".join(backends) or "no backend"} '
+                   f'in {osp.join(args.out_dir, "vis_data")}'), flush=True)
     return result
 
 

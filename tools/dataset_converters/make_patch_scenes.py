@@ -39,6 +39,7 @@ import argparse
 import json
 import os
 import os.path as osp
+import sys
 
 import numpy as np
 from PIL import Image
@@ -188,8 +189,9 @@ def semantic_map(objects, size):
 
 
 def make_patch_scenes(out_dir, num_train=800, num_val=200, seed=0,
-                      img_size=128, ooc_ratio=0.15):
-    """Write both splits; returns the per-split counts."""
+                      img_size=128, ooc_ratio=0.15, progress=False):
+    """Write both splits; returns the per-split counts. ``progress`` shows
+    mmengine's progress bar over the images (on stderr)."""
     stats = {}
     for split, num, ooc_prob, offset in (('train', num_train, 0.0, 0),
                                          ('val', num_val, ooc_ratio, 1)):
@@ -199,7 +201,12 @@ def make_patch_scenes(out_dir, num_train=800, num_val=200, seed=0,
         os.makedirs(img_dir, exist_ok=True)
         os.makedirs(sem_dir, exist_ok=True)
         images, anns = [], []
-        for i in range(num):
+        indices = range(num)
+        if progress:
+            from mmengine.utils import track_iter_progress
+            print(f'{split}: {num} images', file=sys.stderr, flush=True)
+            indices = track_iter_progress(indices, file=sys.stderr)
+        for i in indices:
             type_idx = int(rng.integers(len(SCENE_TYPES)))
             img, objects = make_scene(rng, img_size, type_idx, ooc_prob)
             name = f'{split}_{i:05d}.png'
@@ -238,7 +245,8 @@ def main():
     parser.add_argument('--ooc-ratio', type=float, default=0.15)
     args = parser.parse_args()
     stats = make_patch_scenes(args.out, args.num_train, args.num_val,
-                              args.seed, args.img_size, args.ooc_ratio)
+                              args.seed, args.img_size, args.ooc_ratio,
+                              progress=True)
     for split, s in stats.items():
         print(f'{split}: {s["images"]} images, {s["objects"]} objects '
               f'({s["out_of_context"]} out of context) -> '

@@ -32,6 +32,7 @@ import json
 import math
 import os
 import os.path as osp
+import sys
 import time
 
 import numpy as np
@@ -196,7 +197,7 @@ def _make_scene(rng, img_size, scene_idx, num_objects, ooc_prob, min_obj,
 def generate_split(out_dir, split, num_images, seed=0, img_size=128,
                    min_objects=2, max_objects=6, ooc_prob=0.0,
                    min_obj_size=16, max_obj_size=56, img_format='png',
-                   log_every=0):
+                   progress=False):
     """Generate one split and write its images, label maps and json.
 
     Args:
@@ -213,8 +214,9 @@ def generate_split(out_dir, split, num_images, seed=0, img_size=128,
         max_obj_size (float): Largest object side in pixels. Defaults to 56.
         img_format (str): ``'png'`` or ``'jpg'`` (quality 90) for the RGB
             images; label maps are always png. Defaults to ``'png'``.
-        log_every (int): Print progress every this many images, 0 for never.
-            Defaults to 0.
+        progress (bool): Show mmengine's progress bar over the images (on
+            stderr).
+            Defaults to False.
 
     Returns:
         dict: The COCO instances dict that was written.
@@ -228,7 +230,12 @@ def generate_split(out_dir, split, num_images, seed=0, img_size=128,
 
     images, annotations = [], []
     ann_id = 1
-    for i in range(num_images):
+    indices = range(num_images)
+    if progress:
+        from mmengine.utils import track_iter_progress
+        print(f'{split}: {num_images} images', file=sys.stderr, flush=True)
+        indices = track_iter_progress(indices, file=sys.stderr)
+    for i in indices:
         scene_idx = int(rng.integers(len(SCENE_TYPES)))
         n = int(rng.integers(min_objects, max_objects + 1))
         rgb, sem, objects = _make_scene(rng, img_size, scene_idx, n, ooc_prob,
@@ -264,8 +271,6 @@ def generate_split(out_dir, split, num_images, seed=0, img_size=128,
                     iscrowd=0,
                     out_of_context=obj['ooc']))
             ann_id += 1
-        if log_every and (i + 1) % log_every == 0:
-            print(f'  {split}: {i + 1}/{num_images} images', flush=True)
 
     coco = dict(
         info=dict(
@@ -381,7 +386,7 @@ def make_toy_scenes(out_dir, num_train=800, num_val=200, seed=0,
             out_dir, split, num, seed=seed, img_size=img_size,
             min_objects=min_objects, max_objects=max_objects, ooc_prob=ooc,
             min_obj_size=min_obj, max_obj_size=max_obj,
-            img_format=img_format, log_every=200 if verbose else 0)
+            img_format=img_format, progress=verbose)
         summary[split] = dict(
             images=len(coco['images']),
             objects=len(coco['annotations']),

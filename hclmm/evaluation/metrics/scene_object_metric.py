@@ -160,11 +160,18 @@ class SceneObjectMetric(BaseMetric):
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         data = self.assemble(results)
+        return self.scalars(data, self.report(data))
+
+    def scalars(self, data: Dict[str, object],
+                report: Dict[str, object]) -> Dict[str, float]:
+        """The numbers :meth:`compute_metrics` returns (without the prefix),
+        from what :meth:`assemble` returned and its :meth:`report`; the
+        zero-shot tool sends these to the visualizer backends."""
         manifold = data['manifold']
         scene_points = data['scene_points']
         object_points = data['object_points']
         labels = data['object_labels']
-        metrics = self.report(data)
+        metrics = dict(report)
         for key in ('ooc_auroc', 'retrieval_class_map'):
             by_score = metrics.pop(f'{key}_by_score') or {}
             for name, value in by_score.items():

@@ -24,6 +24,7 @@ import importlib.util
 import json
 import os
 import os.path as osp
+import sys
 import time
 
 import torch
@@ -31,6 +32,7 @@ import torch.nn.functional as F
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
+from mmengine.utils import track_iter_progress
 
 from hclmm.evaluation.functional import knn_neighbours, knn_votes
 
@@ -99,7 +101,7 @@ def knn_accuracy(scores, labels, topk=(1, 5)):
 
 
 @torch.no_grad()
-def extract_features(model, dataloader, device='cpu', log_every=50):
+def extract_features(model, dataloader, device='cpu', progress=True):
     """Pooled features and labels of every sample of a dataloader.
 
     Args:
@@ -108,15 +110,19 @@ def extract_features(model, dataloader, device='cpu', log_every=50):
         dataloader: Yields mmpretrain batches whose data samples carry
             ``gt_label``.
         device (str): Device of the forward passes. Defaults to 'cpu'.
-        log_every (int): Print progress every this many batches.
+        progress (bool): Show mmengine's progress bar (on stderr).
+            Defaults to True.
 
     Returns:
         tuple[Tensor, Tensor]: (N, C) features and (N,) labels, on the CPU.
     """
     model.eval()
     feats, labels = [], []
-    total = len(dataloader)
-    for i, batch in enumerate(dataloader):
+    batches = dataloader
+    if progress:
+        batches = track_iter_progress((dataloader, len(dataloader)),
+                                      file=sys.stderr)
+    for batch in batches:
         data = model.data_preprocessor(batch, False)
         out = model.extract_feat(data['inputs'].to(device))
         if isinstance(out, (tuple, list)):
@@ -126,8 +132,6 @@ def extract_features(model, dataloader, device='cpu', log_every=50):
         feats.append(out.flatten(1).float().cpu())
         labels.append(
             torch.cat([s.gt_label.view(-1) for s in data['data_samples']]))
-        if log_every and ((i + 1) % log_every == 0 or i + 1 == total):
-            print(f'  features: {i + 1}/{total} batches', flush=True)
     return torch.cat(feats), torch.cat(labels).long()
 
 
@@ -204,7 +208,7 @@ def main():
                                                          'val_dataloader')):
         loader = Runner.build_dataloader(cfg[name])
         print(f'Extracting {split} features ({len(loader.dataset)} '
-              'samples) ...', flush=True)
+              f'samples, {len(loader)} batches) ...', flush=True)
         results[split] = extract_features(model, loader, args.device)
     (train_feats, train_labels), (val_feats, val_labels) = \
         results['train'], results['val']
