@@ -37,4 +37,4 @@ done
   --tasks seg det linear \
   --data-root "$DATA_ROOT" --ann-train annotations/train.json \
   --ann-val annotations/val.json --img-prefix images/ --seg-prefix semantic/ \
-  --seeds $SEEDS --work-dir "$TRANSFER_DIR" --title "Transfer, toy scenes"
+  --seeds $SEEDS --work-dir "$TRANSFER_DIR" --title "Transfer, $(basename "$DATA_ROOT")"
