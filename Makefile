@@ -7,6 +7,9 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+# FULL=1: `make demo` also pretrains HCL with the paper's loss alone and runs
+# the linear probe
+FULL ?= 0
 
 .PHONY: setup setup-minimal test demo transfer clean-demo bench
 
@@ -20,7 +23,7 @@ test: setup
 	$(PY) -m pytest tests -q -ra --timeout=900 $(PYTEST_ARGS)
 
 demo: setup-minimal
-	PYTHON=$(abspath $(PY)) bash tools/run_demo.sh
+	PYTHON=$(abspath $(PY)) FULL=$(FULL) bash tools/run_demo.sh
 
 # HCL, its baseline and random init through det/seg/linear on the toy scenes
 # (needs the full stack: mmdet, mmseg); reuses the demo's checkpoints.

@@ -72,3 +72,36 @@ def test_unknown_compare_name_is_a_clear_error(tmp_path):
                       'HCL:base')
     assert proc.returncode != 0
     assert "'HCL'" in proc.stderr and 'not a --run' in proc.stderr
+
+
+def test_transfer_table(tmp_path):
+    """--transfer adds the suite's table: runs' names first, then the other
+    inits, mean (+- std over several seeds), and the first column's
+    differences."""
+    base = _write(tmp_path, 'base')
+    hcl = _write(tmp_path, 'hcl')
+    table = dict(
+        knn=dict(random=dict(metric='knn/top1', seeds={'0': 80.0},
+                             mean=80.0, std=None),
+                 HCL=dict(metric='knn/top1', seeds={'0': 94.5, '1': 94.5},
+                          mean=94.5, std=0.0),
+                 baseline=dict(metric='knn/top1', seeds={'0': 96.0},
+                               mean=96.0, std=None)),
+        linear=dict(HCL=dict(metric='accuracy/top1',
+                             seeds={'0': 95.0, '1': 97.0}, mean=96.0,
+                             std=1.4142)))
+    path = tmp_path / 'transfer.json'
+    path.write_text(json.dumps(table))
+    proc, out = _report(tmp_path, '--run', f'HCL={hcl}', '--run',
+                        f'baseline={base}', '--transfer', str(path))
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text()
+    assert '| task `metric` | HCL | baseline | random |' in text
+    assert '| knn `knn/top1` | 94.50 | 96.00 | 80.00 |' in text
+    assert '| linear `accuracy/top1` | 96.00 ± 1.41 | – | – |' in text
+    knn = next(ln for ln in text.splitlines() if ln.startswith('- knn:'))
+    assert knn.endswith('HCL − baseline -1.50, HCL − random +14.50')
+    proc, _ = _report(tmp_path, '--run', f'HCL={hcl}', '--transfer',
+                      str(tmp_path / 'missing.json'))
+    assert proc.returncode != 0 and 'missing.json: no such file' in \
+        proc.stderr

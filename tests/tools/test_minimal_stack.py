@@ -2,9 +2,10 @@
 
 ``make demo`` sets up mmcv without its compiled ops (mmcv-lite: the same
 Python files, no ``mmcv/_ext*.so``) and neither mmdet nor mmseg. This runs
-the demo's three tools, ``tools/train.py`` (a short HCL run of the tiny
+the demo's tools, ``tools/train.py`` (a short HCL run of the tiny
 reliability config, with the toy recipe's kNN and norm hooks),
-``tools/analysis_tools/zero_shot.py`` and ``demo_report.py``, in processes
+``tools/analysis_tools/zero_shot.py``, the transfer suite's kNN task and
+``demo_report.py``, in processes
 where ``mmcv._ext``, ``mmdet`` and ``mmseg`` are not found (a
 ``sitecustomize`` hides them from the path finder, so they are missing as in
 the minimal environment), so a new dependency of pretraining on mmcv's ops
@@ -101,11 +102,19 @@ def test_pretrain_zero_shot_and_report_without_ops_mmdet_mmseg(minimal_env):
           'annotations/val.json', '--data-prefix', 'images/val',
           '--out-dir', zs, '--batch-size', '32'], env)
     assert any(name.endswith('.json') for name in os.listdir(zs))
+    # the demo's transfer row: the suite's kNN task (random init here)
+    transfer = tmp / 'transfer'
+    _run([osp.join(REPO, 'tools', 'benchmarks', 'transfer.py'),
+          '--pretrained', 'random', '--tasks', 'knn', '--data-root', data,
+          '--seeds', '0', '--work-dir', transfer, '--cfg-options',
+          'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0'],
+         env)
     report = tmp / 'report.md'
     _run([osp.join(REPO, 'tools', 'analysis_tools', 'demo_report.py'),
           '--run', f'HCL={zs}', '--run', f'baseline={zs}', '--compare',
-          'HCL:baseline', '--out', report], env)
-    assert report.is_file() and report.stat().st_size > 0
+          'HCL:baseline', '--transfer', transfer / 'transfer.json', '--out',
+          report], env)
+    assert '| knn `knn/top1` | ' in report.read_text()
     # the runs were really made without them: hclmm looked for the
     # optional registries of mmdet/mmseg and went on without them
     with open(tmp / 'blocked.txt') as f:

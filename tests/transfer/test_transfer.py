@@ -487,3 +487,71 @@ def test_knn_eval_tool_on_toy_crops(toy_root, backbone_file, tmp_path,
     assert result['num_classes'] == 10
     assert 0 <= result['top1'] <= result['top5'] <= 100
     assert 'kNN (k=20, T=0.07): top-1' in capsys.readouterr().out
+
+
+def test_suite_knn_task_end_to_end(toy_root, pretrain_ckpt, backbone_file,
+                                   tmp_path, capsys):
+    """``transfer.py --tasks knn``: the suite's kNN runs give knn_eval.py's
+    own number for the extracted backbone, the same for every seed of a
+    pretrained init, and run again once the checkpoint is newer."""
+    suite = _load_tool(osp.join(REPO, 'tools', 'benchmarks', 'transfer.py'),
+                       'transfer_suite')
+    work = tmp_path / 'suite'
+    argv = [
+        '--pretrained', f'hcl={pretrain_ckpt}', 'random', '--tasks', 'knn',
+        '--data-root', toy_root, '--seeds', '0', '1', '--work-dir',
+        str(work), '--cfg-options', 'train_dataloader.num_workers=0',
+        'val_dataloader.num_workers=0'
+    ]
+    suite.main(argv)
+    table = json.loads((work / 'transfer.json').read_text())['knn']
+    hcl, rand = table['hcl'], table['random']
+    assert hcl['metric'] == rand['metric'] == 'knn/top1'
+    assert set(hcl['seeds']) == set(rand['seeds']) == {'0', '1'}
+    # no training: a pretrained init gives one number whatever the seed
+    assert hcl['seeds']['0'] == hcl['seeds']['1'] and hcl['std'] == 0
+    for value in list(hcl['seeds'].values()) + list(rand['seeds'].values()):
+        assert 0 <= value <= 100
+    random_runs = [
+        json.loads(next((work / 'runs' / 'knn' / 'random' /
+                         f'seed{s}').glob('knn_*.json')).read_text())
+        for s in (0, 1)
+    ]
+    assert [r['seed'] for r in random_runs] == [0, 1]
+    assert all(r['checkpoint'] is None for r in random_runs)
+
+    # the same number from the tool on the backbone extracted by hand
+    knn_tool = _load_tool(
+        osp.join(REPO, 'tools', 'benchmarks', 'classification',
+                 'knn_eval.py'), 'knn_eval_direct')
+    direct = tmp_path / 'direct'
+    sys_argv = sys.argv
+    sys.argv = [
+        'knn_eval.py', osp.join(CLS, 'toy_scenes',
+                                'resnet18_knn-k20-t0.07_toy-scenes.py'),
+        '--checkpoint', backbone_file, '--work-dir', str(direct),
+        '--cfg-options', f'train_dataloader.dataset.data_root={toy_root}',
+        f'val_dataloader.dataset.data_root={toy_root}',
+        'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0'
+    ]
+    try:
+        knn_tool.main()
+    finally:
+        sys.argv = sys_argv
+    by_hand = json.loads((direct / 'knn_k20_t0.07.json').read_text())
+    assert by_hand['top1'] == pytest.approx(hcl['seeds']['0'])
+
+    # a newer checkpoint: its runs start again, random init's are read back
+    capsys.readouterr()
+    later = os.path.getmtime(pretrain_ckpt) + 5
+    new_ckpt = tmp_path / 'newer.pth'
+    new_ckpt.write_bytes(open(pretrain_ckpt, 'rb').read())
+    os.utime(new_ckpt, (later + 100, later + 100))
+    suite.main(argv[:1] + [f'hcl={new_ckpt}'] + argv[2:])
+    out = capsys.readouterr().out
+    for seed in (0, 1):
+        assert f'knn / hcl / seed {seed}: {work}/runs/knn/hcl/seed{seed} ' \
+            'is from an earlier checkpoint of hcl' in out
+        assert f'knn / random / seed {seed}: finished before' in out
+    again = json.loads((work / 'transfer.json').read_text())['knn']['hcl']
+    assert again['seeds'] == hcl['seeds']  # same weights, same number

@@ -2,10 +2,13 @@
 
 Usage:
     python tools/analysis_tools/demo_report.py --run HCL=DIR1 --run baseline=DIR2 \
-        [--compare HCL:baseline] --out work_dirs/demo/report.md
+        [--compare HCL:baseline] [--transfer TRANSFER_JSON] \
+        --out work_dirs/demo/report.md
 
 Each DIR holds a ``zero_shot.json`` written by ``tools/analysis_tools/zero_shot.py``
-and its plots.
+and its plots. ``TRANSFER_JSON`` is the ``transfer.json`` of
+``tools/benchmarks/transfer.py`` (its init names as columns, the runs' names
+first where they match).
 """
 import argparse
 import json
@@ -31,6 +34,15 @@ BY_SCORE = {
     'ooc_auroc': ('ooc_auroc_by_score', 'out-of-context AUROC, score'),
 }
 PLOTS = ['norm_hist.png', 'poincare_disk.png', 'retrieval_examples.png']
+# what each task of tools/benchmarks/transfer.py measures
+TRANSFER_TASKS = {
+    'knn': 'top-1 (%) of the val object crops classified by their 20 nearest '
+    'train crops in the frozen backbone\'s pooled features (no training)',
+    'linear': 'top-1 (%) of a linear classifier on the frozen backbone, '
+    'object crops, 5 epochs',
+    'det': 'bbox mAP of Faster R-CNN FPN fine-tuned from the backbone',
+    'seg': 'mIoU of Semantic FPN fine-tuned from the backbone',
+}
 
 
 def parse_args():
@@ -44,6 +56,10 @@ def parse_args():
         'AUROC >= 0.9 and above, retrieval mAP above, object kNN within 2 '
         'points or better, class-level mAP above, out-of-context AUROC >= '
         '0.75 and above); repeatable')
+    parser.add_argument(
+        '--transfer', help='transfer.json of tools/benchmarks/transfer.py: '
+        'adds its table (one row per task) and the differences of the '
+        'first column from the others')
     parser.add_argument('--out', required=True, help='markdown file to write')
     return parser.parse_args()
 
@@ -86,7 +102,41 @@ def fmt(value):
     return str(value)
 
 
-def build_report(runs, out_path, compare=()):
+def transfer_lines(table, names):
+    """Markdown lines of a transfer.json ``table`` ({task: {init: cell}}):
+    inits as columns (those in ``names`` first, in that order), the mean
+    over seeds (+- std when there are several), then the differences of
+    the first column from each other one."""
+    inits = []
+    for cells in table.values():
+        inits += [i for i in cells if i not in inits]
+    inits = [n for n in names if n in inits] + \
+        [i for i in inits if i not in names]
+    lines = ['', '## Transfer', '',
+             '| task `metric` | ' + ' | '.join(inits) + ' |',
+             '|---|' + '---|' * len(inits)]
+    for task, cells in table.items():
+        metric = next(iter(cells.values()))['metric']
+        row = []
+        for init in inits:
+            cell = cells.get(init)
+            if cell is None:
+                row.append('–')
+                continue
+            std = '' if not cell.get('std') else f' ± {cell["std"]:.2f}'
+            row.append(f'{cell["mean"]:.2f}{std}')
+        lines.append(f'| {task} `{metric}` | ' + ' | '.join(row) + ' |')
+    lines.append('')
+    first = inits[0] if inits else None
+    for task, cells in table.items():
+        diffs = [f'{first} − {i} {cells[first]["mean"] - cells[i]["mean"]:+.2f}'
+                 for i in inits[1:] if first in cells and i in cells]
+        lines.append(f'- {task}: {TRANSFER_TASKS.get(task, task)}' +
+                     (f'; {", ".join(diffs)}' if diffs else ''))
+    return lines
+
+
+def build_report(runs, out_path, compare=(), transfer=None):
     """Return the markdown report for ``runs`` = [(name, dir)] and the
     checks of ``compare`` = [(name, baseline_name)]."""
     results = []
@@ -125,6 +175,8 @@ def build_report(runs, out_path, compare=()):
                                      f'--run (runs: {names})')
             lines += compare_checks(name, by_name[name], base_name,
                                     by_name[base_name])
+    if transfer is not None:
+        lines += transfer_lines(transfer, names)
     lines += ['', '## Plots', '']
     out_dir = osp.dirname(osp.abspath(out_path))
     for name, run_dir in runs:
@@ -150,7 +202,14 @@ def main():
         if ':' not in item:
             raise SystemExit(f'--compare expects RUN:BASELINE, got {item!r}')
         compare.append(tuple(item.split(':', 1)))
-    report = build_report(runs, args.out, compare)
+    transfer = None
+    if args.transfer:
+        if not osp.isfile(args.transfer):
+            raise SystemExit(f'--transfer {args.transfer}: no such file; run '
+                             'tools/benchmarks/transfer.py first')
+        with open(args.transfer) as f:
+            transfer = json.load(f)
+    report = build_report(runs, args.out, compare, transfer)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     with open(args.out, 'w') as f:
         f.write(report)

@@ -1,11 +1,16 @@
 """Transfer suite: pretrained backbones (and random init) through detection,
-segmentation and the linear probe, with the libraries' own metrics.
+segmentation, the linear probe and kNN classification, with the libraries'
+own metrics.
 
 For every named pretraining checkpoint the suite extracts the online backbone
 (``tools/model_converters/extract_backbone_weights.py``), then trains each
 task config once per init and seed through ``tools/train.py`` (one process)
-or ``tools/dist_train.sh`` (``--gpus N``, N > 1), with validation on. It reads
-the final validation metric from each run's mmengine log and writes
+or ``tools/dist_train.sh`` (``--gpus N``, N > 1), with validation on. The
+``knn`` task trains nothing: ``tools/benchmarks/classification/knn_eval.py``
+classifies the val samples by their nearest train samples in the frozen
+backbone's features (one process, on the GPU when there is one; the seed
+changes only random init). It reads the final validation metric from each
+run's mmengine log (kNN: the tool's json) and writes
 ``WORK_DIR/transfer.json``::
 
     {task: {init: {"metric": NAME, "seeds": {seed: value},
@@ -14,13 +19,14 @@ the final validation metric from each run's mmengine log and writes
 and the same as a Markdown table, ``WORK_DIR/transfer.md``. ``std`` is the
 sample standard deviation over the seeds (null for one seed). Metric names
 are the libraries' keys: ``coco/bbox_mAP`` (det), ``mIoU`` (seg),
-``accuracy/top1`` (linear).
+``accuracy/top1`` (linear); ``knn/top1`` (knn) is knn_eval.py's top-1.
 
 Each run lives in ``WORK_DIR/runs/TASK/INIT/seedS`` with the config it ran
 (``WORK_DIR/configs/TASK/INIT.py``, a child of the task config), its log and
 ``result.json``. A run with a ``result.json`` is not repeated, so re-running
-the command resumes; a failed run is named (task, init, seed) and the others
-still run.
+the command resumes, unless the checkpoint of its init is newer than the run
+(then the run starts again); a failed run is named (task, init, seed) and the
+others still run.
 
 Data (optional): ``--data-root`` retargets every task to a COCO-instances
 pair of train and val files. The split comes from the files, the classes from
@@ -47,6 +53,7 @@ import json
 import os
 import os.path as osp
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -56,17 +63,24 @@ from collections import OrderedDict
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BENCH = osp.join(REPO, 'configs', 'benchmarks')
 
-# task: (default config, metric keys in order of preference, library)
+# task: (default config, metric keys in order of preference, library,
+# runner). The runner ``train`` trains the config through tools/train.py and
+# reads its final validation; ``knn`` classifies the val set by the kNN of
+# the frozen backbone's features (tools/benchmarks/classification/
+# knn_eval.py, no training: the seed matters for random init only).
 TASKS = OrderedDict(
     det=(osp.join(BENCH, 'mmdetection', 'toy_scenes',
                   'faster-rcnn_r18_fpn_1xb8-2e_toy-scenes.py'),
-         ('coco/bbox_mAP', 'pascal_voc/mAP'), 'mmdet'),
+         ('coco/bbox_mAP', 'pascal_voc/mAP'), 'mmdet', 'train'),
     seg=(osp.join(BENCH, 'mmsegmentation', 'toy_scenes',
                   'fpn_r18_1xb8-250it_toy-scenes-128x128.py'), ('mIoU', ),
-         'mmseg'),
+         'mmseg', 'train'),
     linear=(osp.join(BENCH, 'classification', 'toy_scenes',
                      'resnet18_linear-1xb32-5e_toy-scenes.py'),
-            ('accuracy/top1', ), 'mmpretrain'),
+            ('accuracy/top1', ), 'mmpretrain', 'train'),
+    knn=(osp.join(BENCH, 'classification', 'toy_scenes',
+                  'resnet18_knn-k20-t0.07_toy-scenes.py'), ('knn/top1', ),
+         'mmpretrain', 'knn'),
 )
 RANDOM = 'random'
 SEG_DATASET = 'CocoSemanticSegDataset'
@@ -391,22 +405,59 @@ class Progress:
                 self.suite_eta(index, run_eta))
 
 
-def run_one(config, run_dir, seed, gpus, cfg_options, progress, tag, index):
-    """Train one (task, init, seed); returns the final validation metrics."""
+def read_knn(run_dir):
+    """The accuracies that knn_eval.py wrote into ``run_dir``, under the
+    suite's metric names (``knn/top1``, ``knn/top5``), or None."""
+    files = sorted(glob.glob(osp.join(run_dir, 'knn_*.json')))
+    if not files:
+        return None
+    with open(files[-1]) as f:
+        res = json.load(f)
+    return {f'knn/{k}': res[k] for k in ('top1', 'top5') if k in res}
+
+
+def run_command(runner, config, run_dir, seed, gpus, cfg_options):
+    """The command line of one run: training (``train``, one process or
+    ``dist_train.sh``) or the kNN tool (``knn``, one process)."""
+    if runner == 'knn':
+        import torch
+        cmd = [sys.executable,
+               osp.join(REPO, 'tools', 'benchmarks', 'classification',
+                        'knn_eval.py'), config, '--work-dir', run_dir,
+               '--device', 'cuda' if gpus and torch.cuda.is_available()
+               else 'cpu']
+    elif gpus > 1:
+        cmd = ['bash', osp.join(REPO, 'tools', 'dist_train.sh'), config,
+               str(gpus), '--work-dir', run_dir]
+    else:
+        cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'), config,
+               '--work-dir', run_dir]
+    if runner == 'train' and osp.isfile(osp.join(run_dir,
+                                                 'last_checkpoint')):
+        cmd.append('--resume')
+    return cmd + ['--cfg-options', f'randomness.seed={seed}'
+                  ] + list(cfg_options)
+
+
+def is_stale(run_dir, backbone):
+    """Whether the run in ``run_dir`` started before ``backbone`` (its
+    pretrained weights) was last extracted, i.e. from other weights."""
+    if backbone is None or not osp.isdir(run_dir):
+        return False
+    files = [osp.join(d, f) for d, _, fs in os.walk(run_dir) for f in fs]
+    return bool(files) and min(map(osp.getmtime, files)) < \
+        osp.getmtime(backbone)
+
+
+def run_one(config, run_dir, seed, gpus, cfg_options, progress, tag, index,
+            runner='train'):
+    """Run one (task, init, seed); returns its final metrics."""
     done = osp.join(run_dir, 'result.json')
     if osp.isfile(done):
         with open(done) as f:
             return json.load(f)
     os.makedirs(run_dir, exist_ok=True)
-    if gpus > 1:
-        cmd = ['bash', osp.join(REPO, 'tools', 'dist_train.sh'), config,
-               str(gpus)]
-    else:
-        cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'), config]
-    cmd += ['--work-dir', run_dir]
-    if osp.isfile(osp.join(run_dir, 'last_checkpoint')):
-        cmd.append('--resume')
-    cmd += ['--cfg-options', f'randomness.seed={seed}'] + list(cfg_options)
+    cmd = run_command(runner, config, run_dir, seed, gpus, cfg_options)
     env = dict(os.environ, PYTHONPATH=REPO + os.pathsep +
                os.environ.get('PYTHONPATH', ''), PYTHON=sys.executable)
     start = time.time()
@@ -422,7 +473,7 @@ def run_one(config, run_dir, seed, gpus, cfg_options, progress, tag, index):
             tail = [ln.rstrip() for ln in f.readlines()[-15:]]
         raise RuntimeError(f'exit code {code}; the log ends with:\n    ' +
                            '\n    '.join(tail))
-    metrics = read_metrics(run_dir)
+    metrics = read_knn(run_dir) if runner == 'knn' else read_metrics(run_dir)
     if metrics is None:
         raise RuntimeError(f'no validation metrics in the logs of {run_dir}; '
                            'is validation switched off in the config?')
@@ -625,12 +676,18 @@ def main(argv=None):
     for index, (task, init, seed) in enumerate(runs, 1):
         tag = f'[{index}/{len(runs)}] {task} / {init} / seed {seed}'
         run_dir = osp.join(args.work_dir, 'runs', task, init, f'seed{seed}')
+        backbone = osp.join(args.work_dir, 'backbones', f'{init}.pth')
+        if inits[init] is not None and is_stale(run_dir, backbone):
+            log(f'{tag}: {run_dir} is from an earlier checkpoint of {init}; '
+                'running it again')
+            shutil.rmtree(run_dir)
         resumed = osp.isfile(osp.join(run_dir, 'result.json'))
         log(f'{tag}: ' + ('finished before, read back' if resumed else
-                          f'training {osp.relpath(configs[(task, init)])}'))
+                          f'running {osp.relpath(configs[(task, init)])}'))
         try:
             res = run_one(configs[(task, init)], run_dir, seed, args.gpus,
-                          args.cfg_options, progress, tag, index)
+                          args.cfg_options, progress, tag, index,
+                          runner=TASKS[task][3])
         except RuntimeError as e:
             failures.append((task, init, seed, str(e)))
             log(f'{tag}: FAILED ({e})')

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
-from mmengine.runner import Runner
+from mmengine.runner import Runner, set_random_seed
 from mmengine.utils import track_iter_progress
 
 from hclmm.evaluation.functional import knn_neighbours, knn_votes
@@ -197,6 +197,11 @@ def main():
         osp.splitext(osp.basename(args.config))[0])
 
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    # the seed of the config (``--cfg-options randomness.seed=S``) fixes the
+    # weights that no checkpoint sets, as tools/train.py does
+    seed = (cfg.get('randomness') or {}).get('seed')
+    if seed is not None:
+        set_random_seed(seed)
     from mmpretrain.registry import MODELS
     model = MODELS.build(cfg.model)
     model.init_weights()
@@ -229,8 +234,9 @@ def main():
         work_dir, f"knn_k{knn_cfg['k']}_t{knn_cfg['temperature']}.json")
     summary = dict(
         config=args.config,
-        checkpoint=args.checkpoint or cfg.model.backbone.get(
-            'init_cfg', {}).get('checkpoint'),
+        checkpoint=args.checkpoint or (cfg.model.backbone.get('init_cfg')
+                                       or {}).get('checkpoint'),
+        seed=seed,
         k=knn_cfg['k'],
         temperature=knn_cfg['temperature'],
         num_train=int(train_feats.shape[0]),
