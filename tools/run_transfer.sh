@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The transfer table on the toy scenes: HCL, its MoCo v2 baseline and random
-# init through detection, segmentation and the linear probe
-# (tools/benchmarks/transfer.py). Reuses the demo's checkpoints when they
-# exist (make demo), otherwise pretrains both models first.
+# init through detection, segmentation, the linear probe and kNN
+# classification (tools/benchmarks/transfer.py). Reuses the demo's
+# checkpoints when they exist (make demo), otherwise pretrains both models
+# first.
 # Usage: bash tools/run_transfer.sh   (PYTHON, DEMO_DIR, DATA_ROOT,
 #        TRANSFER_DIR, SEEDS may be set)
 set -euo pipefail
@@ -34,7 +35,7 @@ done
 "$PYTHON" tools/benchmarks/transfer.py \
   --pretrained hcl="$(cat "$DEMO_DIR/hcl/last_checkpoint")" \
   base="$(cat "$DEMO_DIR/baseline/last_checkpoint")" random \
-  --tasks seg det linear \
+  --tasks seg det linear knn \
   --data-root "$DATA_ROOT" --ann-train annotations/train.json \
   --ann-val annotations/val.json --img-prefix images/ --seg-prefix semantic/ \
   --seeds $SEEDS --work-dir "$TRANSFER_DIR" --title "Transfer, $(basename "$DATA_ROOT")"
