@@ -55,7 +55,8 @@ stage "transfer: ${TASKS[*]} from the frozen backbones (tools/benchmarks/transfe
   --pretrained HCL="$(cat "$DEMO_DIR/hcl/last_checkpoint")" \
   baseline="$(cat "$DEMO_DIR/baseline/last_checkpoint")" random \
   --tasks "${TASKS[@]}" --data-root "$DATA_ROOT" --seeds 0 \
-  --work-dir "$DEMO_DIR/transfer" --title "Transfer from the demo's backbones"
+  --work-dir "$DEMO_DIR/transfer" --title "Transfer from the demo's backbones" \
+  --vis-backends local tensorboard
 
 "$PYTHON" tools/analysis_tools/demo_report.py "${REPORT_ARGS[@]}" \
   --transfer "$DEMO_DIR/transfer/transfer.json" --out "$DEMO_DIR/report.md"

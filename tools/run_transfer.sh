@@ -38,4 +38,5 @@ done
   --tasks seg det linear knn \
   --data-root "$DATA_ROOT" --ann-train annotations/train.json \
   --ann-val annotations/val.json --img-prefix images/ --seg-prefix semantic/ \
-  --seeds $SEEDS --work-dir "$TRANSFER_DIR" --title "Transfer, $(basename "$DATA_ROOT")"
+  --seeds $SEEDS --work-dir "$TRANSFER_DIR" --title "Transfer, $(basename "$DATA_ROOT")" \
+  --vis-backends local tensorboard

@@ -501,11 +501,28 @@ def test_suite_knn_task_end_to_end(toy_root, pretrain_ckpt, backbone_file,
         '--pretrained', f'hcl={pretrain_ckpt}', 'random', '--tasks', 'knn',
         '--data-root', toy_root, '--seeds', '0', '1', '--work-dir',
         str(work), '--cfg-options', 'train_dataloader.num_workers=0',
-        'val_dataloader.num_workers=0'
+        'val_dataloader.num_workers=0', '--vis-backends', 'local',
+        'tensorboard'
     ]
     suite.main(argv)
     table = json.loads((work / 'transfer.json').read_text())['knn']
     hcl, rand = table['hcl'], table['random']
+    # the table through mmengine's backends: the figure and the means
+    from tensorboard.backend.event_processing.event_accumulator import \
+        EventAccumulator
+    import mmcv
+    vis_dir = work / 'vis_data'
+    scalars = json.loads((vis_dir / 'scalars.json').read_text())
+    assert scalars['transfer/knn/hcl'] == pytest.approx(hcl['mean'])
+    assert scalars['transfer/knn/random'] == pytest.approx(rand['mean'])
+    events = EventAccumulator(str(vis_dir), size_guidance={'images': 0})
+    events.Reload()
+    image, = events.Images('transfer')
+    shown = mmcv.imfrombytes(image.encoded_image_string, channel_order='rgb')
+    png = mmcv.imread(str(work / 'transfer.png'), channel_order='rgb')
+    assert shown.shape == png.shape and (shown == png).all()
+    tb_mean, = events.Scalars('transfer/knn/hcl')
+    assert tb_mean.value == pytest.approx(hcl['mean'], abs=1e-4)
     assert hcl['metric'] == rand['metric'] == 'knn/top1'
     assert set(hcl['seeds']) == set(rand['seeds']) == {'0', '1'}
     # no training: a pretrained init gives one number whatever the seed

@@ -16,7 +16,9 @@ run's mmengine log (kNN: the tool's json) and writes
     {task: {init: {"metric": NAME, "seeds": {seed: value},
                    "mean": value, "std": value}}}
 
-and the same as a Markdown table, ``WORK_DIR/transfer.md``. ``std`` is the
+and the same as a Markdown table, ``WORK_DIR/transfer.md``, and a figure,
+``WORK_DIR/transfer.png``, which goes with the means to the mmengine
+visualizer backends of ``--vis-backends`` (``WORK_DIR/vis_data``). ``std`` is the
 sample standard deviation over the seeds (null for one seed). Metric names
 are the libraries' keys: ``coco/bbox_mAP`` (det), ``mIoU`` (seg),
 ``accuracy/top1`` (linear); ``knn/top1`` (knn) is knn_eval.py's top-1.
@@ -562,6 +564,29 @@ def markdown(table, tasks, inits, failures, title):
     return '\n'.join(lines) + '\n'
 
 
+VIS_BACKENDS = dict(local='LocalVisBackend',
+                    tensorboard='TensorboardVisBackend')
+
+
+def send_to_visualizer(table, work_dir, backends):
+    """The table as a figure (``WORK_DIR/transfer.png``) and its means as
+    scalars (``transfer/TASK/INIT``) through mmengine's visualizer backends,
+    which write under ``WORK_DIR/vis_data``."""
+    from hclmm.visualization import (add_report, build_report_visualizer,
+                                     plot_transfer_table)
+    png = plot_transfer_table(table, osp.join(work_dir, 'transfer.png'))
+    visualizer = build_report_visualizer(
+        dict(type='Visualizer',
+             vis_backends=[dict(type=VIS_BACKENDS[b]) for b in backends]),
+        work_dir, 'transfer')
+    add_report(visualizer, {'transfer': png}, {
+        f'transfer/{task}/{init}': cell['mean']
+        for task, cells in table.items() for init, cell in cells.items()
+    })
+    visualizer.close()
+    return png
+
+
 def write_outputs(work_dir, results, tasks, inits, failures, title):
     table = summarise(results, tasks, inits)
     with open(osp.join(work_dir, 'transfer.json'), 'w') as f:
@@ -606,6 +631,13 @@ def parse_args(argv=None):
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='key=value overrides passed to every run')
     parser.add_argument('--title', default='Transfer')
+    parser.add_argument(
+        '--vis-backends', nargs='+', choices=list(VIS_BACKENDS),
+        default=['local'],
+        help='mmengine visualizer backends that get the table at the end: '
+        'a figure (also WORK_DIR/transfer.png) and the means as scalars, '
+        'under WORK_DIR/vis_data (tensorboard: view with tensorboard '
+        '--logdir WORK_DIR)')
     return parser.parse_args(argv)
 
 
@@ -706,8 +738,12 @@ def main(argv=None):
     table = write_outputs(args.work_dir, results, args.tasks, names,
                           failures, args.title)
     print(markdown(table, args.tasks, names, failures, args.title))
-    log(f'wrote {osp.join(args.work_dir, "transfer.json")} and '
-        f'{osp.join(args.work_dir, "transfer.md")}')
+    if table:
+        send_to_visualizer(table, args.work_dir, args.vis_backends)
+    log(f'wrote {osp.join(args.work_dir, "transfer.json")}, '
+        f'{osp.join(args.work_dir, "transfer.md")} and the figure '
+        f'{osp.join(args.work_dir, "transfer.png")} (also in vis_data: '
+        f'{", ".join(args.vis_backends)})')
     if failures:
         log(f'{len(failures)} of {len(runs)} runs failed: ' + '; '.join(
             f'{t} / {i} / seed {s}' for t, i, s, _ in failures))
