@@ -92,6 +92,7 @@ def test_transfer_table(tmp_path):
                              std=1.4142)))
     path = tmp_path / 'transfer.json'
     path.write_text(json.dumps(table))
+    (tmp_path / 'transfer.png').write_bytes(b'png')  # the suite's figure
     proc, out = _report(tmp_path, '--run', f'HCL={hcl}', '--run',
                         f'baseline={base}', '--transfer', str(path))
     assert proc.returncode == 0, proc.stderr
@@ -101,6 +102,7 @@ def test_transfer_table(tmp_path):
     assert '| linear `accuracy/top1` | 96.00 ± 1.41 | – | – |' in text
     knn = next(ln for ln in text.splitlines() if ln.startswith('- knn:'))
     assert knn.endswith('HCL − baseline -1.50, HCL − random +14.50')
+    assert '- transfer: [transfer.png](transfer.png)' in text
     proc, _ = _report(tmp_path, '--run', f'HCL={hcl}', '--transfer',
                       str(tmp_path / 'missing.json'))
     assert proc.returncode != 0 and 'missing.json: no such file' in \

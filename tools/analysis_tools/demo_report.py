@@ -136,7 +136,8 @@ def transfer_lines(table, names):
     return lines
 
 
-def build_report(runs, out_path, compare=(), transfer=None):
+def build_report(runs, out_path, compare=(), transfer=None,
+                 transfer_png=None):
     """Return the markdown report for ``runs`` = [(name, dir)] and the
     checks of ``compare`` = [(name, baseline_name)]."""
     results = []
@@ -179,6 +180,9 @@ def build_report(runs, out_path, compare=(), transfer=None):
         lines += transfer_lines(transfer, names)
     lines += ['', '## Plots', '']
     out_dir = osp.dirname(osp.abspath(out_path))
+    if transfer_png and osp.isfile(transfer_png):
+        lines.append(f'- transfer: [{osp.basename(transfer_png)}]'
+                     f'({osp.relpath(transfer_png, out_dir)})')
     for name, run_dir in runs:
         links = []
         for plot in PLOTS:
@@ -209,7 +213,9 @@ def main():
                              'tools/benchmarks/transfer.py first')
         with open(args.transfer) as f:
             transfer = json.load(f)
-    report = build_report(runs, args.out, compare, transfer)
+    png = osp.join(osp.dirname(args.transfer), 'transfer.png') \
+        if args.transfer else None
+    report = build_report(runs, args.out, compare, transfer, png)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     with open(args.out, 'w') as f:
         f.write(report)
