@@ -34,16 +34,6 @@ BY_SCORE = {
     'ooc_auroc': ('ooc_auroc_by_score', 'out-of-context AUROC, score'),
 }
 PLOTS = ['norm_hist.png', 'poincare_disk.png', 'retrieval_examples.png']
-# what each task of tools/benchmarks/transfer.py measures
-TRANSFER_TASKS = {
-    'knn': 'top-1 (%) of the val object crops classified by their 20 nearest '
-    'train crops in the frozen backbone\'s pooled features (no training)',
-    'linear': 'top-1 (%) of a linear classifier on the frozen backbone, '
-    'object crops, 5 epochs',
-    'det': 'bbox mAP of Faster R-CNN FPN fine-tuned from the backbone',
-    'seg': 'mIoU of Semantic FPN fine-tuned from the backbone',
-}
-
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -126,13 +116,15 @@ def transfer_lines(table, names):
             std = '' if not cell.get('std') else f' ± {cell["std"]:.2f}'
             row.append(f'{cell["mean"]:.2f}{std}')
         lines.append(f'| {task} `{metric}` | ' + ' | '.join(row) + ' |')
-    lines.append('')
+    lines += ['', 'Differences of means:', '']
     first = inits[0] if inits else None
     for task, cells in table.items():
         diffs = [f'{first} − {i} {cells[first]["mean"] - cells[i]["mean"]:+.2f}'
                  for i in inits[1:] if first in cells and i in cells]
-        lines.append(f'- {task}: {TRANSFER_TASKS.get(task, task)}' +
-                     (f'; {", ".join(diffs)}' if diffs else ''))
+        lines.append(f'- {task}: ' + (', '.join(diffs) or '–'))
+    lines += ['', 'Each task\'s config and protocol: the transfer suite '
+              '(`tools/benchmarks/transfer.py`, docs/transfer.md); its own '
+              'table, with each seed, is `transfer.md` beside the json.']
     return lines
 
 

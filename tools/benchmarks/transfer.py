@@ -60,29 +60,35 @@ import statistics
 import subprocess
 import sys
 import time
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BENCH = osp.join(REPO, 'configs', 'benchmarks')
 
-# task: (default config, metric keys in order of preference, library,
-# runner). The runner ``train`` trains the config through tools/train.py and
-# reads its final validation; ``knn`` classifies the val set by the kNN of
-# the frozen backbone's features (tools/benchmarks/classification/
-# knn_eval.py, no training: the seed matters for random init only).
+# A task: its default config, the metric keys in order of preference, the
+# library, and the runner: ``train`` trains the config through
+# tools/train.py and reads its final validation; ``knn`` classifies the val
+# set by the kNN of the frozen backbone's features
+# (tools/benchmarks/classification/knn_eval.py, no training: the seed
+# matters for random init only).
+Task = namedtuple('Task', 'config metrics library runner')
 TASKS = OrderedDict(
-    det=(osp.join(BENCH, 'mmdetection', 'toy_scenes',
-                  'faster-rcnn_r18_fpn_1xb8-2e_toy-scenes.py'),
-         ('coco/bbox_mAP', 'pascal_voc/mAP'), 'mmdet', 'train'),
-    seg=(osp.join(BENCH, 'mmsegmentation', 'toy_scenes',
-                  'fpn_r18_1xb8-250it_toy-scenes-128x128.py'), ('mIoU', ),
-         'mmseg', 'train'),
-    linear=(osp.join(BENCH, 'classification', 'toy_scenes',
-                     'resnet18_linear-1xb32-5e_toy-scenes.py'),
-            ('accuracy/top1', ), 'mmpretrain', 'train'),
-    knn=(osp.join(BENCH, 'classification', 'toy_scenes',
-                  'resnet18_knn-k20-t0.07_toy-scenes.py'), ('knn/top1', ),
-         'mmpretrain', 'knn'),
+    det=Task(
+        osp.join(BENCH, 'mmdetection', 'toy_scenes',
+                 'faster-rcnn_r18_fpn_1xb8-2e_toy-scenes.py'),
+        ('coco/bbox_mAP', 'pascal_voc/mAP'), 'mmdet', 'train'),
+    seg=Task(
+        osp.join(BENCH, 'mmsegmentation', 'toy_scenes',
+                 'fpn_r18_1xb8-250it_toy-scenes-128x128.py'), ('mIoU', ),
+        'mmseg', 'train'),
+    linear=Task(
+        osp.join(BENCH, 'classification', 'toy_scenes',
+                 'resnet18_linear-1xb32-5e_toy-scenes.py'),
+        ('accuracy/top1', ), 'mmpretrain', 'train'),
+    knn=Task(
+        osp.join(BENCH, 'classification', 'toy_scenes',
+                 'resnet18_knn-k20-t0.07_toy-scenes.py'), ('knn/top1', ),
+        'mmpretrain', 'knn'),
 )
 RANDOM = 'random'
 SEG_DATASET = 'CocoSemanticSegDataset'
@@ -492,7 +498,7 @@ def summarise(results, tasks, inits):
     """``{task: {init: {metric, seeds, mean, std}}}`` from run results."""
     table = OrderedDict()
     for task in tasks:
-        keys = TASKS[task][1]
+        keys = TASKS[task].metrics
         for init in inits:
             seeds = OrderedDict()
             metric = None
@@ -650,7 +656,7 @@ def prepare(args):
     """
     from mmengine.config import Config
     inits = parse_pretrained(args.pretrained)
-    task_configs = {t: TASKS[t][0] for t in args.tasks}
+    task_configs = {t: TASKS[t].config for t in args.tasks}
     for spec in args.config:
         task, _, path = spec.partition('=')
         if task not in TASKS or not path:
@@ -719,17 +725,17 @@ def main(argv=None):
         try:
             res = run_one(configs[(task, init)], run_dir, seed, args.gpus,
                           args.cfg_options, progress, tag, index,
-                          runner=TASKS[task][3])
+                          runner=TASKS[task].runner)
         except RuntimeError as e:
             failures.append((task, init, seed, str(e)))
             log(f'{tag}: FAILED ({e})')
         else:
             results.setdefault((task, init), {})[seed] = res
-            metric = next((k for k in TASKS[task][1] if k in res['metrics']),
+            metric = next((k for k in TASKS[task].metrics if k in res['metrics']),
                           None)
             if metric is None:
                 failures.append((task, init, seed, 'none of the metrics '
-                                 f'{TASKS[task][1]} in the final validation'))
+                                 f'{TASKS[task].metrics} in the final validation'))
             elif not resumed:
                 log(f'{tag}: {metric} = {_fmt(res["metrics"][metric])} '
                     f'({res["seconds"]:.0f} s)')

@@ -33,15 +33,9 @@ train_dataloader = dict(batch_size=8)
 # 2 minutes on 2 cores (0.45 s per step).
 max_iters = 250
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        eta_min=1e-4,
-        power=0.9,
-        begin=0,
-        end=max_iters,
-        by_epoch=False)
-]
+# the base's poly schedule, ending at this run's last step (mmengine
+# replaces lists, so the one element is restated from the base's)
+param_scheduler = [dict(_base_.param_scheduler[0], end=max_iters)]
 default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(by_epoch=False, interval=max_iters, max_keep_ckpts=1))
