@@ -91,9 +91,10 @@ class Manifold(nn.Module):
                     u: torch.Tensor,
                     clip_r: Optional[float] = None) -> torch.Tensor:
         """Clip Euclidean features to radius ``clip_r`` (None: no clip), map
-        them with :meth:`expmap0` and :meth:`project`; float32."""
+        them with :meth:`expmap0` and :meth:`project`; in float32 at least
+        (half precision goes up, float64 stays)."""
         with torch.autocast(device_type=u.device.type, enabled=False):
-            u = u.float()
+            u = u.to(torch.promote_types(u.dtype, torch.float32))
             if clip_r is not None:
                 u = P.clip_features(u, clip_r)
             return self.project(self.expmap0(u))

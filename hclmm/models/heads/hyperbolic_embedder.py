@@ -42,7 +42,8 @@ class HyperbolicEmbedder(nn.Module):
     the gradient reaches only ``|u|``; with ``scale_norm`` the batch is
     rescaled to the typical radius ``rho``; feature clipping
     ``u <- u min(1, r/|u|)``; the exponential map at the origin and the
-    manifold's projection. All of it in float32.
+    manifold's projection. All of it in float32 at least (float64 inputs
+    stay float64).
 
     Args:
         manifold (dict): Config of the manifold object. Defaults to
@@ -144,13 +145,15 @@ class HyperbolicEmbedder(nn.Module):
                 row does.
 
         Returns:
-            tuple[Tensor, Tensor]: N x D float32 points; N booleans, True
-            where the point sits on the clipping sphere (or, without
+            tuple[Tensor, Tensor]: N x D float32 (or float64) points; N
+            booleans, True where the point sits on the clipping sphere (or, without
             clipping, at the edge of the manifold's domain), where the
             radial gradient vanishes.
         """
         with torch.autocast(device_type=u.device.type, enabled=False):
-            u = u.float() * self.log_feature_scale.float().exp()
+            # half precision goes up to float32; float64 stays float64
+            dtype = torch.promote_types(u.dtype, torch.float32)
+            u = u.to(dtype) * self.log_feature_scale.to(dtype).exp()
             if self.norm_only_grad and u.requires_grad:
                 u = norm_only(u) if direction_grad is None else torch.where(
                     direction_grad[:, None], u, norm_only(u))
