@@ -60,6 +60,14 @@ def _common(cfg, work_dir, toy_root):
     return cfg
 
 
+def _shorten(cfg):
+    """Two iterations (iteration-based configs) or one epoch, validated."""
+    if cfg.train_cfg.get('type') == 'IterBasedTrainLoop':
+        cfg.train_cfg.update(max_iters=2, val_interval=2)
+    else:
+        cfg.train_cfg.update(max_epochs=1, val_interval=1)
+
+
 def _det(name):
     def adapt(cfg, toy_root):
         cfg.train_dataloader.dataset.pipeline[2].scales = [(1333, IMG)]
@@ -68,7 +76,7 @@ def _det(name):
         cfg.val_evaluator.ann_file = osp.join(toy_root, 'annotations',
                                               'val.json')
         cfg.model.train_cfg.rcnn.sampler.num = 16
-        cfg.train_cfg.update(max_epochs=1, val_interval=1)
+        _shorten(cfg)
         cfg.param_scheduler = None
         return cfg
     return osp.join('mmdetection', 'toy_scenes', name), adapt
@@ -91,7 +99,7 @@ def _cls(name):
     def adapt(cfg, toy_root):
         cfg.train_dataloader.dataset.indices = 4
         cfg.train_dataloader.batch_size = 2
-        cfg.train_cfg.update(max_epochs=1, val_interval=1)
+        _shorten(cfg)
         cfg.param_scheduler = None
         return cfg
     return osp.join('classification', 'toy_scenes', name), adapt
@@ -106,7 +114,7 @@ PERCENT = _in(0.0, 100.0)
 
 # config: (where and how to shrink it, {metric key: valid range})
 CASES = {
-    'faster-rcnn': (_det('faster-rcnn_r18_fpn_1xb8-2e_toy-scenes.py'),
+    'faster-rcnn': (_det('faster-rcnn_r18_fpn_1xb8-200it_toy-scenes.py'),
                     {'coco/bbox_mAP': COCO, 'coco/bbox_mAP_50': COCO}),
     'mask-rcnn': (_det('mask-rcnn_r18_fpn_1xb4-6e_toy-scenes.py'),
                   {'coco/bbox_mAP': COCO, 'coco/segm_mAP': COCO}),
@@ -116,8 +124,10 @@ CASES = {
             {'mIoU': PERCENT, 'aAcc': PERCENT}),
     'upernet': (_seg('upernet_r18_1xb4-2000it_toy-scenes-128x128.py'),
                 {'mIoU': PERCENT, 'aAcc': PERCENT}),
-    'linear-5e': (_cls('resnet18_linear-1xb32-5e_toy-scenes.py'),
-                  {'accuracy/top1': PERCENT, 'accuracy/top5': PERCENT}),
+    'linear-500it': (_cls('resnet18_linear-1xb32-500it_toy-scenes.py'),
+                     {'accuracy/top1': PERCENT, 'accuracy/top5': PERCENT}),
+    'supervised': (_cls('resnet18_supervised-1xb32-8e_toy-scenes.py'),
+                   {'accuracy/top1': PERCENT}),
     'linear': (_cls('resnet18_linear-1xb32-steplr-10e_toy-scenes.py'),
                {'accuracy/top1': PERCENT}),
 }

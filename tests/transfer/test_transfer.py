@@ -572,3 +572,43 @@ def test_suite_knn_task_end_to_end(toy_root, pretrain_ckpt, backbone_file,
         assert f'knn / random / seed {seed}: finished before' in out
     again = json.loads((work / 'transfer.json').read_text())['knn']['hcl']
     assert again['seeds'] == hcl['seeds']  # same weights, same number
+
+
+def test_suite_label_fraction_same_steps_fewer_images(toy_root,
+                                                      pretrain_ckpt,
+                                                      tmp_path):
+    """``--label-fraction 1 0.5``: the fraction's runs train on the
+    stratified subset written for their seed, for as many steps as the
+    full-label runs, and the json keeps both fractions."""
+    suite = _load_tool(osp.join(REPO, 'tools', 'benchmarks', 'transfer.py'),
+                       'transfer_suite_fractions')
+    work = tmp_path / 'suite'
+    suite.main([
+        '--pretrained', f'hcl={pretrain_ckpt}', '--tasks', 'linear',
+        '--label-fraction', '1', '0.5', '--data-root', toy_root, '--seeds',
+        '0', '--work-dir', str(work), '--cfg-options', 'train_cfg.max_iters=3',
+        'train_cfg.val_interval=3', 'train_dataloader.batch_size=2',
+        'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0'
+    ])
+    subset = json.loads((work / 'labels' / 'train_0.5_seed0.json').read_text())
+    full = json.loads(open(osp.join(toy_root, 'annotations',
+                                    'train.json')).read())
+    assert 0 < len(subset['images']) < len(full['images'])
+
+    def last_step(run):
+        logs = sorted(run.glob('*/vis_data/2*.json'))
+        steps = [json.loads(line)['step'] for line in logs[-1].read_text()
+                 .splitlines() if 'loss' in json.loads(line)]
+        return steps[-1]
+
+    runs = work / 'runs' / 'linear' / 'hcl'
+    assert last_step(runs / 'seed0') == last_step(
+        runs / 'fraction0.5' / 'seed0') == 3
+    assert 'train_0.5_seed0.json' in (runs / 'fraction0.5' / 'seed0' /
+                                      'train.log').read_text()
+    cell = json.loads((work / 'transfer.json').read_text())['linear']['hcl']
+    assert cell['label_fraction'] == 1.0
+    assert set(cell['fractions']) == {'1', '0.5'}
+    assert (work / 'label_efficiency.png').is_file()
+    assert 'label_efficiency/linear/hcl/0.5' in json.loads(
+        (work / 'vis_data' / 'scalars.json').read_text())

@@ -105,12 +105,59 @@ def test_json_and_table_hold_what_the_runs_logged(suite, tmp_path):
     assert det['hcl']['std'] == pytest.approx(0.014 / 2**0.5)
     assert det['random']['mean'] == pytest.approx(0.111)
     assert on_disk['seg'] == {'hcl': dict(metric='mIoU', seeds={'0': 61.5},
-                                          mean=61.5, std=None)}
+                                          mean=61.5, std=None,
+                                          label_fraction=1.0)}
     md = (tmp_path / 'transfer.md').read_text()
     assert '| hcl | 0.405 ± 0.010 (0.412, 0.398) | 61.50 (61.50) |' in md
     assert '| random | 0.111 ± 0.014 (0.101, 0.121) | – |' in md
     assert '| hcl − random | +0.294 (0.014) | – |' in md
     assert '- seg / random / seed 0: boom' in md
+
+
+def test_label_fractions_in_json_table_and_figure(suite, tmp_path):
+    """Runs at several labelled fractions: the top-level cell is the
+    largest fraction's, every fraction is kept under ``fractions``, the
+    Markdown has the label-efficiency table and the figure is drawn."""
+    def res(v):
+        return dict(metrics={'mIoU': v})
+    results = {('seg', 'hcl', 1.0): {0: res(50.0), 1: res(52.0)},
+               ('seg', 'hcl', 0.1): {0: res(30.0), 1: res(34.0)},
+               ('seg', 'random', 1.0): {0: res(55.0)},
+               ('seg', 'random', 0.1): {0: res(20.0)},
+               ('seg', 'only_low', 0.1): {0: res(10.0)}}
+    table = suite.write_outputs(str(tmp_path), results, ['seg'],
+                                ['hcl', 'random', 'only_low'], [], 'F')
+    hcl = table['seg']['hcl']
+    assert hcl['label_fraction'] == 1.0 and hcl['mean'] == 51.0
+    assert list(hcl['fractions']) == ['1', '0.1']
+    assert hcl['fractions']['0.1']['seeds'] == {'0': 30.0, '1': 34.0}
+    assert hcl['fractions']['0.1']['std'] == pytest.approx(8 ** 0.5)
+    low = table['seg']['only_low']
+    assert low['label_fraction'] == 0.1 and 'fractions' not in low
+    md = (tmp_path / 'transfer.md').read_text()
+    assert '| task | init | 100% labels | 10% labels |' in md
+    assert '| seg `mIoU` | hcl | 51.00 ± 1.41 (50.00, 52.00) | ' \
+        '32.00 ± 2.83 (30.00, 34.00) |' in md
+    assert '| seg `mIoU` | random | 55.00 (55.00) | 20.00 (20.00) |' in md
+    from hclmm.visualization import plot_label_efficiency
+    png = plot_label_efficiency(table, str(tmp_path / 'curve.png'))
+    import mmcv
+    assert mmcv.imread(png).shape[2] == 3
+    assert suite.run_dir_of('/w', 'seg', 'hcl', 0.1, 2) == \
+        '/w/runs/seg/hcl/fraction0.1/seed2'
+    assert suite.run_dir_of('/w', 'seg', 'hcl', 1.0, 2) == \
+        '/w/runs/seg/hcl/seed2'
+
+
+def test_label_fraction_needs_data_and_a_valid_fraction(suite, tmp_path):
+    for extra, msg in ((['0.1'], 'needs --data-root'),
+                       (['1.5', '--data-root', str(tmp_path)],
+                        r'1.5: a fraction .* is in \(0, 1\]')):
+        args = suite.parse_args(['--pretrained', 'random', '--tasks', 'knn',
+                                 '--work-dir', str(tmp_path),
+                                 '--label-fraction'] + extra)
+        with pytest.raises(suite.SuiteError, match=msg):
+            suite.prepare(args)
 
 
 def test_init_and_data_overrides(suite):

@@ -39,6 +39,12 @@ directly under a prefix but in one of its subfolders (the toy layout:
 ``images/train/``, ``semantic/val/``), that subfolder is used. Without
 ``--data-root`` the task configs run on their own data.
 
+Labels (optional): ``--label-fraction 1 0.1 0.02`` trains every task on a
+class-stratified fraction of the training images too (a new subset per
+seed, ``WORK_DIR/labels/``), for the same number of steps: the task configs
+count iterations, not epochs. The json cells then carry ``label_fraction``
+and ``fractions``, and a label-efficiency figure is drawn.
+
 Example (the toy scenes)::
 
     python tools/benchmarks/transfer.py \\
@@ -75,7 +81,7 @@ Task = namedtuple('Task', 'config metrics library runner')
 TASKS = OrderedDict(
     det=Task(
         osp.join(BENCH, 'mmdetection', 'toy_scenes',
-                 'faster-rcnn_r18_fpn_1xb8-2e_toy-scenes.py'),
+                 'faster-rcnn_r18_fpn_1xb8-200it_toy-scenes.py'),
         ('coco/bbox_mAP', 'pascal_voc/mAP'), 'mmdet', 'train'),
     seg=Task(
         osp.join(BENCH, 'mmsegmentation', 'toy_scenes',
@@ -83,7 +89,7 @@ TASKS = OrderedDict(
         'mmseg', 'train'),
     linear=Task(
         osp.join(BENCH, 'classification', 'toy_scenes',
-                 'resnet18_linear-1xb32-5e_toy-scenes.py'),
+                 'resnet18_linear-1xb32-500it_toy-scenes.py'),
         ('accuracy/top1', ), 'mmpretrain', 'train'),
     knn=Task(
         osp.join(BENCH, 'classification', 'toy_scenes',
@@ -494,26 +500,53 @@ def run_one(config, run_dir, seed, gpus, cfg_options, progress, tag, index,
 
 
 # ----------------------------------------------------------------- summary
+def _cell(metric, seeds):
+    values = list(seeds.values())
+    return dict(metric=metric, seeds=seeds, mean=statistics.mean(values),
+                std=statistics.stdev(values) if len(values) > 1 else None)
+
+
+def frac_name(fraction):
+    """``1.0`` -> ``'1'``, ``0.1`` -> ``'0.1'``: a fraction as a key."""
+    return f'{fraction:g}'
+
+
 def summarise(results, tasks, inits):
-    """``{task: {init: {metric, seeds, mean, std}}}`` from run results."""
+    """``{task: {init: {metric, seeds, mean, std, label_fraction}}}`` from
+    run results keyed ``(task, init)`` (all labels) or ``(task, init,
+    fraction)``. The top-level cell is the largest labelled fraction's;
+    with several fractions, ``fractions`` holds every fraction's cell
+    (``{"0.1": {metric, seeds, mean, std}}``)."""
+    by_key = {}
+    for key, runs in results.items():
+        task, init, fraction = key if len(key) == 3 else key + (1.0, )
+        by_key[(task, init, fraction)] = runs
     table = OrderedDict()
     for task in tasks:
         keys = TASKS[task].metrics
         for init in inits:
-            seeds = OrderedDict()
-            metric = None
-            for seed, res in results.get((task, init), {}).items():
-                metric = next((k for k in keys if k in res['metrics']),
-                              None)
-                if metric is None:
-                    continue
-                seeds[str(seed)] = res['metrics'][metric]
-            if not seeds:
+            cells = OrderedDict()
+            for fraction in sorted({f for t, i, f in by_key
+                                    if (t, i) == (task, init)},
+                                   reverse=True):
+                seeds = OrderedDict()
+                metric = None
+                for seed, res in by_key[(task, init, fraction)].items():
+                    metric = next((k for k in keys if k in res['metrics']),
+                                  None)
+                    if metric is None:
+                        continue
+                    seeds[str(seed)] = res['metrics'][metric]
+                if seeds:
+                    cells[fraction] = _cell(metric, seeds)
+            if not cells:
                 continue
-            values = list(seeds.values())
-            table.setdefault(task, OrderedDict())[init] = dict(
-                metric=metric, seeds=seeds, mean=statistics.mean(values),
-                std=statistics.stdev(values) if len(values) > 1 else None)
+            top = max(cells)
+            cell = dict(cells[top], label_fraction=top)
+            if len(cells) > 1:
+                cell['fractions'] = OrderedDict(
+                    (frac_name(f), c) for f, c in cells.items())
+            table.setdefault(task, OrderedDict())[init] = cell
     return table
 
 
@@ -563,11 +596,44 @@ def markdown(table, tasks, inits, failures, title):
                 spread = f' ({_fmt(max(stds))})' if stds else ''
                 row.append(f'{ca["mean"] - cb["mean"]:+.3f}{spread}')
             lines.append('| ' + ' | '.join(row) + ' |')
+    lines += label_efficiency_lines(table, tasks, inits)
     if failures:
         lines += ['', 'Failed runs:', '']
         lines += [f'- {t} / {i} / seed {s}: {why.splitlines()[-1].strip()}'
                   for t, i, s, why in failures]
     return '\n'.join(lines) + '\n'
+
+
+def label_efficiency_lines(table, tasks, inits):
+    """Markdown lines of the label-efficiency table (metric per labelled
+    fraction, mean ± std and each seed), when the suite ran several."""
+    fracs = sorted({f for cells in table.values() for c in cells.values()
+                    for f in c.get('fractions', {})}, key=float,
+                   reverse=True)
+    if not fracs:
+        return []
+    lines = ['', 'Label efficiency: the same number of training steps on a '
+             'class-stratified fraction of the training images (a new '
+             'subset per seed):', '',
+             '| task | init | ' + ' | '.join(f'{float(f):.0%} labels'
+                                            for f in fracs) + ' |',
+             '|---|---|' + '---|' * len(fracs)]
+    for task in tasks:
+        for init in inits:
+            cell = table.get(task, {}).get(init)
+            if cell is None or 'fractions' not in cell:
+                continue
+            row = [f'{task} `{cell["metric"]}`', init]
+            for f in fracs:
+                c = cell['fractions'].get(f)
+                if c is None:
+                    row.append('–')
+                    continue
+                std = '' if c['std'] is None else f' ± {_fmt(c["std"])}'
+                seeds = ', '.join(_fmt(v) for v in c['seeds'].values())
+                row.append(f'{_fmt(c["mean"])}{std} ({seeds})')
+            lines.append('| ' + ' | '.join(row) + ' |')
+    return lines
 
 
 VIS_BACKENDS = dict(local='LocalVisBackend',
@@ -579,16 +645,28 @@ def send_to_visualizer(table, work_dir, backends):
     scalars (``transfer/TASK/INIT``) through mmengine's visualizer backends,
     which write under ``WORK_DIR/vis_data``."""
     from hclmm.visualization import (add_report, build_report_visualizer,
+                                     plot_label_efficiency,
                                      plot_transfer_table)
     png = plot_transfer_table(table, osp.join(work_dir, 'transfer.png'))
+    images = {'transfer': png}
+    scalars = {
+        f'transfer/{task}/{init}': cell['mean']
+        for task, cells in table.items() for init, cell in cells.items()
+    }
+    if any('fractions' in c for cells in table.values()
+           for c in cells.values()):
+        images['label_efficiency'] = plot_label_efficiency(
+            table, osp.join(work_dir, 'label_efficiency.png'))
+        scalars.update({
+            f'label_efficiency/{task}/{init}/{frac}': c['mean']
+            for task, cells in table.items() for init, cell in cells.items()
+            for frac, c in cell.get('fractions', {}).items()
+        })
     visualizer = build_report_visualizer(
         dict(type='Visualizer',
              vis_backends=[dict(type=VIS_BACKENDS[b]) for b in backends]),
         work_dir, 'transfer')
-    add_report(visualizer, {'transfer': png}, {
-        f'transfer/{task}/{init}': cell['mean']
-        for task, cells in table.items() for init, cell in cells.items()
-    })
+    add_report(visualizer, images, scalars)
     visualizer.close()
     return png
 
@@ -630,6 +708,14 @@ def parse_args(argv=None):
                         help='folder of the label maps (needed for seg '
                         'with --data-root)')
     parser.add_argument('--seeds', nargs='+', type=int, default=[0])
+    parser.add_argument(
+        '--label-fraction', nargs='+', type=float, default=[1.0],
+        metavar='F',
+        help='train every task on a class-stratified fraction F of the '
+        'training images (a new subset per seed), at the same number of '
+        'steps: the task configs are iteration-based, so fewer labels mean '
+        'more passes; several values give a label-efficiency curve, e.g. '
+        '1 0.1 0.02 (needs --data-root)')
     parser.add_argument('--work-dir', required=True)
     parser.add_argument('--gpus', type=int, default=1,
                         help='GPUs (or CPU processes) per run; more than one '
@@ -651,10 +737,18 @@ def prepare(args):
     """Check the inputs and write the per-(task, init) configs.
 
     Returns:
-        tuple: ``(inits, configs)`` with ``configs[(task, init)]`` the path
-        of the config that run trains.
+        tuple: ``(inits, configs, labels)`` with ``configs[(task, init)]``
+        the path of the config that run trains and ``labels[(fraction,
+        seed)]`` the training file of each labelled fraction below 1.
     """
     from mmengine.config import Config
+    for fraction in args.label_fraction:
+        if not 0 < fraction <= 1:
+            raise SuiteError(f'--label-fraction {fraction}: a fraction of '
+                             'the training images is in (0, 1]')
+    if any(f < 1 for f in args.label_fraction) and not args.data_root:
+        raise SuiteError('--label-fraction below 1 needs --data-root (the '
+                         'subsets are cut from its --ann-train file)')
     inits = parse_pretrained(args.pretrained)
     task_configs = {t: TASKS[t].config for t in args.tasks}
     for spec in args.config:
@@ -695,7 +789,32 @@ def prepare(args):
             configs[(task, init)] = write_child_config(
                 osp.join(args.work_dir, 'configs', task, f'{init}.py'),
                 base, over, note)
-    return inits, configs
+    from hclmm.datasets.coco_subset import write_coco_split
+    labels = {}
+    for fraction in args.label_fraction:
+        if fraction == 1:
+            continue
+        for seed in args.seeds:
+            path = osp.join(args.work_dir, 'labels',
+                            f'train_{frac_name(fraction)}_seed{seed}.json')
+            summary = write_coco_split(
+                osp.join(args.data_root, splits[0]['ann_file']), fraction,
+                seed, path)['subset']
+            labels[(fraction, seed)] = path
+            log(f'{fraction:.0%} of the training images, seed {seed}: '
+                f'{summary["num_images"]} images, '
+                f'{summary["num_annotations"]} objects, '
+                f'{summary["classes"]} classes -> {osp.relpath(path)}')
+    return inits, configs, labels
+
+
+def run_dir_of(work_dir, task, init, fraction, seed):
+    """``runs/TASK/INIT/seedS`` (all labels) or
+    ``runs/TASK/INIT/fractionF/seedS``."""
+    parts = [work_dir, 'runs', task, init]
+    if fraction != 1:
+        parts.append(f'fraction{frac_name(fraction)}')
+    return osp.join(*parts, f'seed{seed}')
 
 
 def main(argv=None):
@@ -703,17 +822,23 @@ def main(argv=None):
     args.work_dir = osp.abspath(args.work_dir)
     os.makedirs(args.work_dir, exist_ok=True)
     try:
-        inits, configs = prepare(args)
+        inits, configs, labels = prepare(args)
     except SuiteError as e:
         sys.exit(f'transfer.py: {e}')
     names = list(inits)
-    runs = [(task, init, seed) for seed in args.seeds for task in args.tasks
-            for init in names]
+    runs = [(task, init, fraction, seed)
+            for fraction in args.label_fraction for seed in args.seeds
+            for task in args.tasks for init in names]
     progress = Progress(len(runs))
     results, failures = {}, []
-    for index, (task, init, seed) in enumerate(runs, 1):
-        tag = f'[{index}/{len(runs)}] {task} / {init} / seed {seed}'
-        run_dir = osp.join(args.work_dir, 'runs', task, init, f'seed{seed}')
+    for index, (task, init, fraction, seed) in enumerate(runs, 1):
+        tag = f'[{index}/{len(runs)}] {task} / {init} / seed {seed}' + (
+            f' / {fraction:.0%} labels' if fraction != 1 else '')
+        run_dir = run_dir_of(args.work_dir, task, init, fraction, seed)
+        cfg_options = list(args.cfg_options)
+        if fraction != 1:
+            cfg_options.append('train_dataloader.dataset.ann_file=' +
+                               labels[(fraction, seed)])
         backbone = osp.join(args.work_dir, 'backbones', f'{init}.pth')
         if inits[init] is not None and is_stale(run_dir, backbone):
             log(f'{tag}: {run_dir} is from an earlier checkpoint of {init}; '
@@ -724,13 +849,13 @@ def main(argv=None):
                           f'running {osp.relpath(configs[(task, init)])}'))
         try:
             res = run_one(configs[(task, init)], run_dir, seed, args.gpus,
-                          args.cfg_options, progress, tag, index,
+                          cfg_options, progress, tag, index,
                           runner=TASKS[task].runner)
         except RuntimeError as e:
             failures.append((task, init, seed, str(e)))
             log(f'{tag}: FAILED ({e})')
         else:
-            results.setdefault((task, init), {})[seed] = res
+            results.setdefault((task, init, fraction), {})[seed] = res
             metric = next((k for k in TASKS[task].metrics if k in res['metrics']),
                           None)
             if metric is None:

@@ -1,0 +1,72 @@
+"""BatchNorm statistics re-estimated on the target data before training."""
+from typing import Optional
+
+import torch
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+
+from hclmm.registry import HOOKS
+
+__all__ = ['BNReestimationHook']
+
+
+@HOOKS.register_module()
+class BNReestimationHook(Hook):
+    """Replace the running statistics of the backbone's BatchNorms by those
+    of the training data of the run, before its first step.
+
+    A pretrained backbone brings the statistics of its pretraining images
+    (other crops, sizes and augmentations). Wherever a BatchNorm normalises
+    with its running statistics (a frozen backbone with ``norm_eval``,
+    validation) they then do not match the target images. This hook resets
+    them and averages the statistics of ``num_batches`` training batches
+    (the forward pass only, no gradient, no weight change), as the
+    precise-BN procedure does; training then goes on as configured.
+
+    Args:
+        num_batches (int): Training batches to average. Defaults to 50.
+        module (str): Attribute of the model whose BatchNorms are
+            re-estimated. Defaults to ``'backbone'``.
+    """
+
+    priority = 'LOW'
+
+    def __init__(self, num_batches: int = 50, module: str = 'backbone'):
+        if num_batches < 1:
+            raise ValueError(f'num_batches must be >= 1, got {num_batches}')
+        self.num_batches = num_batches
+        self.module = module
+
+    def before_train(self, runner) -> None:
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        target = getattr(model, self.module, None)
+        if target is None:
+            raise AttributeError(
+                f'BNReestimationHook: the model has no "{self.module}"')
+        norms = [m for m in target.modules()
+                 if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+        if not norms:
+            return
+        state = [(m, m.training, m.momentum) for m in norms]
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None  # a cumulative average over the batches
+            m.train()
+        seen = 0
+        with torch.no_grad():
+            while seen < self.num_batches:
+                for data in runner.train_dataloader:
+                    data = model.data_preprocessor(data, True)
+                    target(data['inputs'])
+                    seen += 1
+                    if seen == self.num_batches:
+                        break
+        for m, training, momentum in state:
+            m.momentum = momentum
+            m.train(training)
+        print_log(
+            f'BNReestimationHook: the running statistics of {len(norms)} '
+            f'BatchNorm layers of the {self.module} re-estimated on '
+            f'{seen} training batches', logger='current')

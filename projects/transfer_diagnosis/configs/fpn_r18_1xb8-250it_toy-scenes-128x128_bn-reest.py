@@ -1,0 +1,7 @@
+# The suite's (fine-tuned) segmentation with the backbone's BatchNorm
+# statistics re-estimated on 50 training batches of the target scenes
+# before the first step (BNReestimationHook). One variable of the transfer
+# diagnosis.
+_base_ = '../../../configs/benchmarks/mmsegmentation/toy_scenes/fpn_r18_1xb8-250it_toy-scenes-128x128.py'
+
+custom_hooks = [dict(type='hclmm.BNReestimationHook', num_batches=50)]
