@@ -1,5 +1,5 @@
+from .embedding_knn import embedding_knn_top1
 from .functional import *  # noqa: F401,F403
-from .knn_eval import embedding_knn_top1
 from .metrics import DumpEmbeddings, SceneObjectMetric
 from .ooc_diagnostics import (OOC_DIAGNOSTIC_KEYS, ooc_diagnostics,
                               report_ooc_diagnostics)

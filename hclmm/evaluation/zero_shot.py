@@ -6,9 +6,9 @@ import numpy as np
 import torch
 
 from hclmm.geometry import Manifold, check_manifold
-from .functional import (auroc, merge_close_values, recall_at_k,
-                         retrieval_average_precision, spearman)
-from .knn_eval import embedding_knn_top1
+from .embedding_knn import embedding_knn_top1
+from .functional import (auroc, cosine_distance, merge_close_values,
+                         recall_at_k, retrieval_average_precision, spearman)
 from .ooc_scores import OOC_SCORES, ooc_scores
 
 __all__ = [
@@ -70,9 +70,7 @@ def retrieval_dists(scenes: torch.Tensor, objects: torch.Tensor, manifold,
         out['excess_distance'] = out['distance'] - \
             manifold.dist0(objects)[None]
     if 'direction' in scores:
-        unit_s = torch.nn.functional.normalize(scenes, dim=-1)
-        unit_o = torch.nn.functional.normalize(objects, dim=-1)
-        out['direction'] = 1 - unit_s @ unit_o.T
+        out['direction'] = cosine_distance(scenes, objects)
     return {name: out[name] for name in scores}
 
 

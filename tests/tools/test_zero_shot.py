@@ -15,8 +15,10 @@ import torch.nn as nn
 from mmengine.model import BaseModel
 
 from fixtures.toy_scenes import make_toy_scenes
+from hclmm import apis
 from hclmm.evaluation import OOC_DIAGNOSTIC_KEYS, ooc_diagnostics
 from hclmm.geometry import PoincareBall
+from hclmm.visualization import load_crop
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / 'tools' / 'analysis_tools' / 'zero_shot.py'
@@ -38,16 +40,6 @@ PLOTS = ('norm_hist.png', 'poincare_disk.png', 'retrieval_examples.png')
 FIGURES = tuple(name[:-len('.png')] for name in PLOTS)
 # mmengine's progress bar once every batch is done
 BAR_DONE = re.compile(r'\] (\d+)/\1, [\d.]+ task/s')
-
-
-def _load_tool():
-    spec = importlib.util.spec_from_file_location('zero_shot_tool', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-tool = _load_tool()
 
 
 @pytest.fixture(scope='module')
@@ -173,8 +165,8 @@ def test_dataset_filters_orders_and_keeps_the_first_images(tmp_path):
     path = _coco(tmp_path, coco)
 
     def samples(**kwargs):
-        dataset = tool.build_dataset(_cfg(), '', str(path), img_size=16,
-                                     **kwargs)
+        dataset = apis.build_zero_shot_dataset(_cfg(), '', str(path),
+                                               img_size=16, **kwargs)
         return [(info['img_id'], info['is_scene'], info['object_label'],
                  info['out_of_context'])
                 for info in map(dataset.get_data_info, range(len(dataset)))]
@@ -189,10 +181,10 @@ def test_dataset_filters_orders_and_keeps_the_first_images(tmp_path):
     assert len(samples(min_box_size=4.5)) == 4
     # bad files are named
     with pytest.raises(FileNotFoundError, match='nothere.json'):
-        tool.build_dataset(_cfg(), str(tmp_path), 'nothere.json')
+        apis.build_zero_shot_dataset(_cfg(), str(tmp_path), 'nothere.json')
     del coco['annotations']
     with pytest.raises(ValueError, match=f'{path}.*annotations'):
-        tool.build_dataset(_cfg(), '', str(_coco(tmp_path, coco)))
+        apis.build_zero_shot_dataset(_cfg(), '', str(_coco(tmp_path, coco)))
 
 
 def test_crop_size_is_the_configs_view_size(tmp_path):
@@ -204,12 +196,12 @@ def test_crop_size_is_the_configs_view_size(tmp_path):
     for config, size in ((HCL_CONFIG, 64), (coco, 224)):
         cfg = Config.fromfile(str(config))
         assert cfg.view_size == size
-        resize = tool._resize(cfg.test_dataloader.dataset.pipeline)
+        resize = apis.crop_resize(cfg.test_dataloader.dataset.pipeline)
         assert resize['scale'] == (size, size)
     bare = tmp_path / 'bare.py'
     bare.write_text('model = dict()\n')
     with pytest.raises(ValueError, match='bare.py has no test_dataloader'):
-        tool.build_dataset(Config.fromfile(str(bare)), '', 'x.json')
+        apis.build_zero_shot_dataset(Config.fromfile(str(bare)), '', 'x.json')
 
 
 def _cfg():
@@ -218,14 +210,14 @@ def _cfg():
 
 
 def _toy_dataset(toy, ann_file=None, **kwargs):
-    return tool.build_dataset(
+    return apis.build_zero_shot_dataset(
         _cfg(), str(toy), str(ann_file or toy / 'annotations' / 'val.json'),
         'images/val', img_size=32, **kwargs)
 
 
 def test_report_plumbing_with_a_stand_in(toy, tmp_path):
     out_dir = tmp_path / 'report'
-    result = tool.run_zero_shot(
+    result = apis.run_zero_shot(
         ColourStandIn(),
         _toy_dataset(toy),
         str(out_dir),
@@ -256,7 +248,7 @@ def test_report_plumbing_with_a_stand_in(toy, tmp_path):
 
 def test_max_images_keeps_the_first_images(toy):
     dataset = _toy_dataset(toy, max_images=5)
-    emb = tool.embed_dataset(
+    emb = apis.embed_dataset(
         ColourStandIn(), dataset, batch_size=3, progress=False)
     first = [im['id'] for im in _val(toy)['images'][:5]]
     owners = [first.index(a['image_id']) for a in _val(toy)['annotations']
@@ -270,9 +262,9 @@ def test_max_images_keeps_the_first_images(toy):
     whole = mmcv.imresize(
         mmcv.imread(str(toy / 'images' / 'val' /
                         _val(toy)['images'][0]['file_name'])), (32, 32))
-    assert np.array_equal(tool.load_crop(dataset, 0), whole)
+    assert np.array_equal(load_crop(dataset, 0), whole)
     # batching does not change the embeddings
-    one = tool.embed_dataset(
+    one = apis.embed_dataset(
         ColourStandIn(), dataset, batch_size=1, progress=False)
     torch.testing.assert_close(one['object_points'], emb['object_points'])
     torch.testing.assert_close(one['scene_points'], emb['scene_points'])
@@ -287,7 +279,7 @@ def test_scenes_without_boxes_stay(toy, tmp_path):
         a for a in coco['annotations'] if a['image_id'] not in empty
     ]
     ann_file = _coco(tmp_path, coco, 'empty.json')
-    result = tool.run_zero_shot(
+    result = apis.run_zero_shot(
         ColourStandIn(),
         _toy_dataset(toy, ann_file, max_images=4),
         str(tmp_path / 'out'),
@@ -306,7 +298,7 @@ def test_no_ooc_marks_give_null(toy, tmp_path):
     for ann in coco['annotations']:
         ann.pop('out_of_context')
     ann_file = _coco(tmp_path, coco, 'plain.json')
-    tool.run_zero_shot(
+    apis.run_zero_shot(
         ColourStandIn(),
         _toy_dataset(toy, ann_file, max_images=3),
         str(tmp_path / 'out'),
@@ -322,10 +314,10 @@ def test_bad_input_is_named(toy, tmp_path):
     coco['images'][1]['file_name'] = 'missing.png'
     dataset = _toy_dataset(toy, _coco(tmp_path, coco, 'missing.json'))
     with pytest.raises(ImageLoadError, match='missing.png'):
-        tool.run_zero_shot(
+        apis.run_zero_shot(
             ColourStandIn(), dataset, str(tmp_path / 'out'), progress=False)
     with pytest.raises(TypeError, match='Linear has no predict mode'):
-        tool.run_zero_shot(
+        apis.run_zero_shot(
             nn.Linear(2, 2), dataset, str(tmp_path / 'out'), progress=False)
 
 
@@ -338,7 +330,7 @@ def _through_backends(toy, tmp_path, backends):
     visualizer = build_report_visualizer(
         dict(type='Visualizer', vis_backends=backends), str(out_dir))
     metric = SceneObjectMetric()
-    tool.run_zero_shot(
+    apis.run_zero_shot(
         ColourStandIn(),
         _toy_dataset(toy, max_images=4),
         str(out_dir),
@@ -413,13 +405,14 @@ def _save_model(config, path, meta=None):
 
 def test_unsafe_checkpoint_is_refused(tmp_path):
     from mmengine.logging import HistoryBuffer
+
     from hclmm.utils import UnsafeCheckpointError
     good = tmp_path / 'good.pth'
     model = _save_model(
         HCL_CONFIG,
         good,
         meta=dict(hub=HistoryBuffer([1.0, 2.0], [1, 1]), step=np.int64(3)))
-    loaded, _ = tool.build_model_from_checkpoint(str(HCL_CONFIG), str(good))
+    loaded, _ = apis.init_model(str(HCL_CONFIG), str(good))
     for key, value in model.state_dict().items():
         torch.testing.assert_close(loaded.state_dict()[key], value)
     assert not loaded.training
@@ -427,7 +420,7 @@ def test_unsafe_checkpoint_is_refused(tmp_path):
     torch.save({'state_dict': model.state_dict(), 'meta': {'x': Path('.')}},
                bad)
     with pytest.raises((UnsafeCheckpointError, pickle.UnpicklingError)):
-        tool.build_model_from_checkpoint(str(HCL_CONFIG), str(bad))
+        apis.init_model(str(HCL_CONFIG), str(bad))
 
 
 def _check_report(out_dir, toy, stdout, geometry):
@@ -496,10 +489,13 @@ def test_main_with_the_euclidean_baseline(toy, tmp_path, capsys):
     ckpt = tmp_path / 'baseline.pth'
     _save_model(BASELINE_CONFIG, ckpt)
     out_dir = tmp_path / 'report'
-    result = tool.main(
-        _argv(BASELINE_CONFIG, ckpt, toy, out_dir) + ['--step', '5'])
+    result = apis.zero_shot_from_config(
+        str(BASELINE_CONFIG), str(ckpt), str(out_dir), str(toy),
+        'annotations/val.json', 'images/val', batch_size=16, max_images=6,
+        step=5)
     assert result['manifold'].name == 'euclidean' and result['c'] is None
-    report = _check_report(out_dir, toy, capsys.readouterr().out, 'Euclidean')
+    assert '6 images and' in capsys.readouterr().out
+    report = _check_report(out_dir, toy, result['summary'], 'Euclidean')
     assert report == result['metrics']
     # the config's own visualizer got the figures, at the given step
     for name in FIGURES:

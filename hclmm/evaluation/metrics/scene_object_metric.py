@@ -8,7 +8,7 @@ from mmengine.evaluator import BaseMetric
 
 from hclmm.geometry import Euclidean, check_manifold
 from hclmm.registry import METRICS
-from ..knn_eval import embedding_knn_top1
+from ..embedding_knn import embedding_knn_top1
 from ..zero_shot import (DEFAULT_OOC_SCORE, DEFAULT_RETRIEVAL_SCORE,
                          zero_shot_metrics)
 
