@@ -75,8 +75,9 @@ def run_zero_shot(model, dataset, out_dir: str, batch_size: int = 64,
                   knn_k: int = 1, num_workers: int = 0,
                   num_examples: int = 4, progress: bool = True,
                   metric=None, visualizer=None, step: int = 0) -> Dict:
-    """Embed, score, write ``zero_shot.json``, the figures and
-    ``ooc_diagnostics.json`` (where they apply), and send the
+    """Embed, score, write ``zero_shot.json``, the figures and, with the
+    metric's ``extra_scores``, ``ooc_diagnostics.json`` (where they apply:
+    images with scene types), and send the
     figures and the metric's numbers (prefixed, as the val loop logs them)
     to ``visualizer``'s backends at ``step``. Returns
     ``metrics`` (the json), ``files`` (written paths), ``manifold``, ``c``
@@ -92,10 +93,12 @@ def run_zero_shot(model, dataset, out_dir: str, batch_size: int = 64,
     outputs = {files['json']: metrics}
     figures = plot_zero_shot_report(emb, dataset, out_dir, num_examples)
     files.update(figures)
-    diagnostics = report_ooc_diagnostics(emb, [
-        info.get('scene_type') for info in map(dataset.get_data_info,
-                                               range(len(dataset)))
-        if info['is_scene']])
+    diagnostics = None
+    if metric.extra_scores:
+        diagnostics = report_ooc_diagnostics(emb, [
+            info.get('scene_type') for info in map(dataset.get_data_info,
+                                                   range(len(dataset)))
+            if info['is_scene']])
     if diagnostics is not None:
         files['ooc_diagnostics'] = osp.join(out_dir, 'ooc_diagnostics.json')
         outputs[files['ooc_diagnostics']] = diagnostics
@@ -147,7 +150,7 @@ def zero_shot_from_config(config: str, checkpoint: str, out_dir: str,
                           max_images: Optional[int] = None,
                           batch_size: int = 64, knn_k: int = 1,
                           num_workers: int = 0, num_examples: int = 4,
-                          step: int = 0,
+                          step: int = 0, extra_scores: bool = False,
                           vis_backends: Optional[Sequence[str]] = None,
                           progress: bool = True) -> Dict:
     """The report of a checkpoint, as the zero-shot tool writes it.
@@ -155,7 +158,7 @@ def zero_shot_from_config(config: str, checkpoint: str, out_dir: str,
     The config's model with the checkpoint's weights, its
     ``test_dataloader`` dataset on ``ann_file`` (see
     :func:`build_zero_shot_dataset`), its ``test_evaluator`` (with
-    ``knn_k``) and its ``visualizer`` writing into
+    ``knn_k`` and ``extra_scores``) and its ``visualizer`` writing into
     ``out_dir/vis_data`` (``vis_backends``: names of :data:`BACKENDS`
     that replace the config's backends). The arguments are the tool's
     options. Returns what :func:`run_zero_shot` returns, with ``summary``,
@@ -173,7 +176,7 @@ def zero_shot_from_config(config: str, checkpoint: str, out_dir: str,
     print(f'{num_scenes} images and {len(dataset) - num_scenes} objects '
           f'from {dataset.ann_file}', flush=True)
     metric = METRICS.build(
-        dict(cfg.test_evaluator, knn_k=knn_k))
+        dict(cfg.test_evaluator, knn_k=knn_k, extra_scores=extra_scores))
     vis_cfg = dict(cfg.get('visualizer') or DEFAULT_VISUALIZER)
     if vis_backends:
         vis_cfg['vis_backends'] = [

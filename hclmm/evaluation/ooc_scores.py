@@ -34,11 +34,11 @@ from typing import Dict, Optional
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from scipy.stats import rankdata
 
 from hclmm.geometry import Manifold
 from .functional import cosine_distance
+from .ooc_company import company_scores
 
 __all__ = ['OOC_SCORES', 'ooc_scores']
 
@@ -95,8 +95,6 @@ def ooc_scores(scene_points: torch.Tensor,
         cone_violation=angle - manifold.cone_half_aperture(scenes, cone_k),
         direction=cosine_distance(scenes, objects, pairwise=False),
         object_norm=-n_object)
-    unit = F.normalize(objects, dim=-1)
-    sim = unit @ unit.T
     same_scene = scene_of[:, None] == scene_of[None, :]
     others = same_scene.clone()
     others.fill_diagonal_(False)
@@ -105,8 +103,6 @@ def ooc_scores(scene_points: torch.Tensor,
     out['context'] = torch.where(count > 0, context,
                                  torch.full_like(context, float('nan')))
     # the usual company: nearest objects of other scenes
-    sim = sim.masked_fill(same_scene, float('-inf'))
-    k = min(company_k, int((~same_scene).sum(1).min()) if len(sim) else 0)
     scene_dists = dict(
         company=cosine_distance(scene_points),
         company_distance=manifold.pairwise_dist(scene_points, scene_points))
@@ -115,14 +111,8 @@ def ooc_scores(scene_points: torch.Tensor,
             torch.as_tensor(scene_feats).to(scene_points))
     undefined = torch.full_like(d, float('nan'))
     out.update(company_backbone=undefined, company_norm=undefined)
-    if k > 0:
-        nearest = sim.topk(k, dim=1).indices
-        for name, scene_dist in scene_dists.items():
-            out[name] = scene_dist[scene_of[:, None],
-                                   scene_of[nearest]].mean(1)
-        if scene_feats is not None:
-            out['company_norm'] = (_rank01(out['company_backbone']) +
-                                   _rank01(out['object_norm'])) / 2
-    else:
-        out['company'] = out['company_distance'] = undefined
+    out.update(company_scores(objects, scene_of, scene_dists, company_k))
+    if scene_feats is not None:
+        out['company_norm'] = (_rank01(out['company_backbone']) +
+                               _rank01(out['object_norm'])) / 2
     return {name: out[name].double().cpu().numpy() for name in OOC_SCORES}

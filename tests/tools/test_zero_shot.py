@@ -29,9 +29,13 @@ BASELINE_CONFIG = (ROOT / 'configs' / 'hcl' /
 KEYS = {
     'scene_object_norm_auroc', 'label_count_spearman', 'retrieval_map',
     'retrieval_recall_at_1', 'retrieval_class_map',
-    'retrieval_class_recall_at_1', 'retrieval_score',
-    'retrieval_class_map_by_score', 'ooc_auroc', 'ooc_score',
-    'ooc_auroc_by_score', 'object_knn_top1', 'num_scenes', 'num_objects'
+    'retrieval_class_recall_at_1', 'ooc_auroc', 'object_knn_top1',
+    'num_scenes', 'num_objects'
+}
+# what --extra-scores adds
+EXTRA = {
+    'retrieval_score', 'retrieval_class_map_by_score', 'ooc_score',
+    'ooc_auroc_by_score'
 }
 NON_RATES = {'num_scenes', 'num_objects', 'label_count_spearman', 'ooc_score',
              'ooc_auroc_by_score', 'retrieval_score',
@@ -90,7 +94,8 @@ class ColourStandIn(BaseModel):
         return data_samples
 
 
-def _reference(ann_file, img_dir, img_size=32, max_images=None):
+def _reference(ann_file, img_dir, img_size=32, max_images=None,
+               extra_scores=False):
     """The metrics computed without the dataset, the loader or the metric:
     every image and box read, cut and resized by hand, embedded one by
     one."""
@@ -127,16 +132,18 @@ def _reference(ann_file, img_dir, img_size=32, max_images=None):
         owner,
         labels,
         PoincareBall(c=1.0),
-        object_ooc=ooc)
+        object_ooc=ooc,
+        extra_scores=extra_scores)
 
 
 def _assert_same(report, want):
     report, want = dict(report), dict(want)
     for key in ('ooc_auroc_by_score', 'retrieval_class_map_by_score'):
-        by_score = want.pop(key)
-        assert report.pop(key) == (
+        by_score = want.pop(key, None)
+        assert report.pop(key, None) == (
             by_score if by_score is None else pytest.approx(by_score))
-    assert report.pop('retrieval_score') == want.pop('retrieval_score')
+    for key in ('retrieval_score', 'ooc_score'):
+        assert report.pop(key, None) == want.pop(key, None)
     assert report == pytest.approx(want)
 
 
@@ -233,8 +240,6 @@ def test_report_plumbing_with_a_stand_in(toy, tmp_path):
     assert sum(a['out_of_context'] for a in anns) > 0
     for key in KEYS - NON_RATES:
         assert 0.0 <= report[key] <= 1.0, key
-    assert report['ooc_score'] == 'company'
-    assert report['ooc_auroc'] == report['ooc_auroc_by_score']['company']
     # Colour statistics of a correctly cut box identify most toy classes;
     # misplaced crops would show background and fail this.
     assert report['object_knn_top1'] >= 0.6
@@ -244,6 +249,20 @@ def test_report_plumbing_with_a_stand_in(toy, tmp_path):
     _assert_same(
         report,
         _reference(toy / 'annotations' / 'val.json', toy / 'images' / 'val'))
+    # every candidate score on request; the default numbers stay
+    from hclmm.evaluation import SceneObjectMetric
+    extra = apis.run_zero_shot(
+        ColourStandIn(), _toy_dataset(toy), str(tmp_path / 'extra'),
+        batch_size=5, progress=False,
+        metric=SceneObjectMetric(extra_scores=True))['metrics']
+    assert set(extra) == KEYS | EXTRA
+    assert {key: extra[key] for key in KEYS} == report
+    assert extra['ooc_score'] == 'company'
+    assert extra['ooc_auroc'] == extra['ooc_auroc_by_score']['company']
+    _assert_same(
+        extra,
+        _reference(toy / 'annotations' / 'val.json', toy / 'images' / 'val',
+                   extra_scores=True))
 
 
 def test_max_images_keeps_the_first_images(toy):
@@ -423,9 +442,9 @@ def test_unsafe_checkpoint_is_refused(tmp_path):
         apis.init_model(str(HCL_CONFIG), str(bad))
 
 
-def _check_report(out_dir, toy, stdout, geometry):
+def _check_report(out_dir, toy, stdout, geometry, keys=KEYS):
     report = json.loads((out_dir / 'zero_shot.json').read_text())
-    assert set(report) == KEYS
+    assert set(report) == keys
     assert report['num_scenes'] == 6
     first_six = {im['id'] for im in _val(toy)['images'][:6]}
     assert report['num_objects'] == sum(
@@ -473,6 +492,8 @@ def test_command_line_end_to_end(toy, tmp_path):
         env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     _check_report(out_dir, toy, proc.stdout, 'Poincare ball (c=0.05)')
+    # the candidate scores' diagnostics only with --extra-scores
+    assert not (out_dir / 'ooc_diagnostics.json').exists()
     # mmengine's progress bar ran to the end
     assert 'embedding' in proc.stderr and BAR_DONE.search(proc.stderr)
     # the config's two backends got the figures
@@ -492,10 +513,11 @@ def test_main_with_the_euclidean_baseline(toy, tmp_path, capsys):
     result = apis.zero_shot_from_config(
         str(BASELINE_CONFIG), str(ckpt), str(out_dir), str(toy),
         'annotations/val.json', 'images/val', batch_size=16, max_images=6,
-        step=5)
+        step=5, extra_scores=True)
     assert result['manifold'].name == 'euclidean' and result['c'] is None
     assert '6 images and' in capsys.readouterr().out
-    report = _check_report(out_dir, toy, result['summary'], 'Euclidean')
+    report = _check_report(out_dir, toy, result['summary'], 'Euclidean',
+                           KEYS | EXTRA)
     assert report == result['metrics']
     # the config's own visualizer got the figures, at the given step
     for name in FIGURES:

@@ -5,9 +5,10 @@ A front end of the config's own evaluation, as ``tools/test.py`` runs it
 (every image a scene, every box an object crop, sized by the test pipeline)
 on the given file, the model's ``test_step`` and the ``test_evaluator``
 (``SceneObjectMetric``). Writes ``OUT_DIR/zero_shot.json``
-(docs/zero_shot.md), ``ooc_diagnostics.json`` when the images carry scene
-types, ``norm_hist.png``, ``poincare_disk.png`` and
-``retrieval_examples.png``. The figures and the metric's numbers also go to
+(docs/zero_shot.md), ``norm_hist.png``, ``poincare_disk.png`` and
+``retrieval_examples.png`` (with ``--extra-scores``, every candidate
+out-of-context score and ranking, and ``ooc_diagnostics.json`` when the
+images carry scene types). The figures and the metric's numbers also go to
 the backends of the config's ``visualizer`` (``OUT_DIR/vis_data``: the
 ``LocalVisBackend``'s ``vis_image/`` and ``scalars.json``, TensorBoard's
 events file with a ``TensorboardVisBackend``). Example::
@@ -55,6 +56,10 @@ def parse_args(argv=None):
                         help='where to write the report')
     for flag, kind, default, text in OPTIONS:
         parser.add_argument(flag, type=kind, default=default, help=text)
+    parser.add_argument(
+        '--extra-scores', action='store_true',
+        help='also report every candidate out-of-context score and '
+        'retrieval ranking, and the out-of-context diagnostics')
     parser.add_argument(
         '--vis-backends', nargs='+', choices=('local', 'tensorboard'),
         help="replace the config's visualizer backends (LocalVisBackend, "
