@@ -4,6 +4,7 @@ benchmark and the robustness probe."""
 from .inference import (backbone_state_dict, build_dataloader,
                         extract_features, init_model, load_backbone)
 from .knn import knn_accuracy, knn_eval, knn_scores
+from .projector import PROJECTOR_COLUMNS, add_projector
 from .robustness import (DEFAULT_PROBE_CONFIG, budget_text, parse_budget,
                          pgd_attack, pixel_classifier, probe_config,
                          robust_accuracy, robustness_report,
@@ -19,5 +20,6 @@ __all__ = [
     'robust_accuracy', 'pixel_classifier', 'probe_config',
     'train_linear_probe', 'robustness_report', 'crop_resize',
     'build_zero_shot_dataset', 'embed_dataset', 'run_zero_shot',
-    'zero_shot_from_config', 'zero_shot_summary'
+    'zero_shot_from_config', 'zero_shot_summary', 'PROJECTOR_COLUMNS',
+    'add_projector'
 ]

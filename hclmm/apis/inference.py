@@ -8,11 +8,11 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmengine.dataset import default_collate
 
-
 __all__ = [
     'init_model', 'backbone_state_dict', 'load_backbone', 'build_dataloader',
     'extract_features'
 ]
+
 
 def init_model(config: Union[str, Config],
                checkpoint: Optional[str] = None,

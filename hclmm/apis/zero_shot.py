@@ -9,6 +9,7 @@ import numpy as np
 from mmengine.config import Config
 
 from .inference import build_dataloader, extract_features, init_model
+from .projector import add_projector
 
 __all__ = [
     'crop_resize', 'build_zero_shot_dataset', 'embed_dataset',
@@ -77,11 +78,12 @@ def run_zero_shot(model, dataset, out_dir: str, batch_size: int = 64,
                   metric=None, visualizer=None, step: int = 0) -> Dict:
     """Embed, score, write ``zero_shot.json``, the figures and, with the
     metric's ``extra_scores``, ``ooc_diagnostics.json`` (where they apply:
-    images with scene types), and send the
-    figures and the metric's numbers (prefixed, as the val loop logs them)
-    to ``visualizer``'s backends at ``step``. Returns
-    ``metrics`` (the json), ``files`` (written paths), ``manifold``, ``c``
-    and ``embeddings`` (the assembled arrays)."""
+    images with scene types), and send the figures and the metric's
+    numbers (prefixed, as the val loop logs them) to ``visualizer``'s
+    backends at ``step``; a TensorBoard backend also gets the embeddings in
+    its projector (:func:`~hclmm.apis.add_projector`). Returns ``metrics``
+    (the json), ``files`` (written paths), ``manifold``, ``c`` and
+    ``embeddings`` (the assembled arrays)."""
     from hclmm.evaluation import SceneObjectMetric, report_ooc_diagnostics
     from hclmm.visualization import add_report, plot_zero_shot_report
     os.makedirs(out_dir, exist_ok=True)
@@ -111,6 +113,9 @@ def run_zero_shot(model, dataset, out_dir: str, batch_size: int = 64,
             for key, value in metric.scalars(emb, metrics).items()
         }
         add_report(visualizer, figures, scalars, step)
+        projector = add_projector(visualizer, emb, dataset, step)
+        if projector:
+            files['projector'] = projector
     manifold = emb['manifold']
     return dict(metrics=metrics, files=files, manifold=manifold,
                 c=manifold.c_value(), embeddings=emb)

@@ -19,6 +19,7 @@ from hclmm import apis
 from hclmm.evaluation import OOC_DIAGNOSTIC_KEYS, ooc_diagnostics
 from hclmm.geometry import PoincareBall
 from hclmm.visualization import load_crop
+from hclmm_test_utils import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / 'tools' / 'analysis_tools' / 'zero_shot.py'
@@ -541,3 +542,67 @@ def test_main_with_the_euclidean_baseline(toy, tmp_path, capsys):
     assert diagnostics['ooc_rate'] == pytest.approx(
         np.mean([a.get('out_of_context', 0) for a in val['annotations']
                  if a['image_id'] in types]))
+
+
+def test_embeddings_reach_the_tensorboard_projector(toy, tmp_path):
+    """``--vis-backends local tensorboard``: the projector files hold every
+    point, its crop in the sprite and its kind, category and image id."""
+    pytest.importorskip('tensorboard')
+    import mmcv
+    ckpt = tmp_path / 'hcl.pth'
+    _save_model(HCL_CONFIG, ckpt)
+    out_dir = tmp_path / 'report'
+    proc = run_cli([
+        sys.executable, str(TOOL), *_argv(HCL_CONFIG, ckpt, toy, out_dir)[:-1],
+        '3', '--vis-backends', 'local', 'tensorboard'
+    ])
+    vis_dir = out_dir / 'vis_data'
+    report = json.loads((out_dir / 'zero_shot.json').read_text())
+    num = report['num_scenes'] + report['num_objects']
+    config = (vis_dir / 'projector_config.pbtxt').read_text()
+    assert 'tensor_name: "zero_shot:00000"' in config
+    for name in ('tensors.tsv', 'metadata.tsv', 'sprite.png'):
+        assert f'00000/zero_shot/{name}' in config
+    assert str(vis_dir / '00000' / 'zero_shot') in proc.stdout
+    folder = vis_dir / '00000' / 'zero_shot'
+    # the points: as many as the report counts, their mean norms the
+    # numbers the local backend got (Poincare ball, c = 0.05)
+    points = np.loadtxt(folder / 'tensors.tsv', delimiter='\t')
+    assert points.shape == (num, 128)
+    header, *rows = [ln.split('\t') for ln in
+                     (folder / 'metadata.tsv').read_text().splitlines()]
+    assert header == ['kind', 'category', 'image_id']
+    kinds = np.array([r[0] for r in rows])
+    assert (kinds == 'scene').sum() == report['num_scenes'] == 3
+    assert (kinds == 'object').sum() == report['num_objects']
+    c = 0.05
+    norm = 2 / np.sqrt(c) * np.arctanh(
+        np.sqrt(c) * np.linalg.norm(points, axis=1))
+    scalars = json.loads((vis_dir / 'scalars.json').read_text())
+    assert norm[kinds == 'scene'].mean() == pytest.approx(
+        scalars['zero_shot/scene_norm'], rel=1e-4)
+    assert norm[kinds == 'object'].mean() == pytest.approx(
+        scalars['zero_shot/object_norm'], rel=1e-4)
+    # dataset order: each image, then its objects with their categories
+    val = _val(toy)
+    names = {c['id']: c['name'] for c in val['categories']}
+    want = []
+    for im in val['images'][:3]:
+        want.append(['scene', 'scene', str(im['id'])])
+        want += [['object', names[a['category_id']], str(im['id'])]
+                 for a in val['annotations'] if a['image_id'] == im['id']]
+    assert rows == want
+    # the sprite: one 32-pixel thumbnail of each crop, row by row
+    sprite = mpimg.imread(str(folder / 'sprite.png'))
+    side = int(np.ceil(np.sqrt(num))) * 32
+    assert sprite.shape[:2] == (side, side)
+    sprite = np.round(sprite[..., :3] * 255).astype(np.uint8)
+    dataset = apis.build_zero_shot_dataset(
+        _cfg(), str(toy), 'annotations/val.json', 'images/val',
+        max_images=3)
+    assert len(dataset) == num
+    for index in (0, 1, num - 1):
+        row, col = divmod(index, side // 32)
+        tile = sprite[row * 32:(row + 1) * 32, col * 32:(col + 1) * 32]
+        crop = mmcv.imresize(load_crop(dataset, index), (32, 32))
+        assert np.array_equal(tile, mmcv.bgr2rgb(crop))

@@ -10,8 +10,10 @@ on the given file, the model's ``test_step`` and the ``test_evaluator``
 out-of-context score and ranking, and ``ooc_diagnostics.json`` when the
 images carry scene types). The figures and the metric's numbers also go to
 the backends of the config's ``visualizer`` (``OUT_DIR/vis_data``: the
-``LocalVisBackend``'s ``vis_image/`` and ``scalars.json``, TensorBoard's
-events file with a ``TensorboardVisBackend``). Example::
+``LocalVisBackend``'s ``vis_image/`` and ``scalars.json``; with a
+``TensorboardVisBackend``, e.g. ``--vis-backends tensorboard``, TensorBoard's
+events file and its projector: the points with a sprite of the crops and
+their kind, category and image id). Example::
 
     python tools/analysis_tools/zero_shot.py \
         configs/hcl/hcl-mocov2_resnet18_1xb32-8e_toy-scenes.py \
