@@ -177,9 +177,9 @@ def extract_features(model: nn.Module,
         return metric.assemble(metric.results)
     from hclmm.models.utils import global_vector
     feats, labels, indices = [], [], []
+    device = next(model.parameters()).device
     for batch in _progress(dataloader, desc):
         data = model.data_preprocessor(batch, False)
-        device = next(model.parameters()).device
         out = model.extract_feat(data['inputs'].to(device))
         feats.append(global_vector(out, index=-1).flatten(1).float().cpu())
         samples: Sequence = data['data_samples'] or []

@@ -199,8 +199,6 @@ def probe_config(config: str = DEFAULT_PROBE_CONFIG,
         print('probe config ' + osp.basename(config) + ' with ' + ', '.join(
             f'{k}={v}' for k, v in over.items()), flush=True)
         cfg.merge_from_dict(over)
-    # the loops' datasets come from the val loader too when it is the test one
-    cfg.test_dataloader = cfg.val_dataloader
     return cfg
 
 
