@@ -2,7 +2,8 @@
 checkpoint, one feature extraction, the zero-shot report, the weighted kNN
 benchmark and the robustness probe."""
 from .inference import (backbone_state_dict, build_dataloader,
-                        extract_features, init_model, load_backbone)
+                        extract_features, extract_from_config, init_model,
+                        load_backbone)
 from .knn import knn_accuracy, knn_eval, knn_scores
 from .projector import PROJECTOR_COLUMNS, add_projector
 from .robustness import (DEFAULT_PROBE_CONFIG, budget_text, parse_budget,
@@ -15,7 +16,8 @@ from .zero_shot import (build_zero_shot_dataset, crop_resize, embed_dataset,
 
 __all__ = [
     'init_model', 'backbone_state_dict', 'load_backbone', 'build_dataloader',
-    'extract_features', 'knn_scores', 'knn_accuracy', 'knn_eval',
+    'extract_features', 'extract_from_config', 'knn_scores', 'knn_accuracy',
+    'knn_eval',
     'DEFAULT_PROBE_CONFIG', 'parse_budget', 'budget_text', 'pgd_attack',
     'robust_accuracy', 'pixel_classifier', 'probe_config',
     'train_linear_probe', 'robustness_report', 'crop_resize',

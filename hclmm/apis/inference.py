@@ -10,7 +10,7 @@ from mmengine.dataset import default_collate
 
 __all__ = [
     'init_model', 'backbone_state_dict', 'load_backbone', 'build_dataloader',
-    'extract_features'
+    'extract_features', 'extract_from_config'
 ]
 
 
@@ -189,3 +189,50 @@ def extract_features(model: nn.Module,
         feats=torch.cat(feats),
         labels=torch.tensor(labels, dtype=torch.long),
         sample_idx=torch.tensor(indices, dtype=torch.long))
+
+
+def extract_from_config(config: Union[str, Config],
+                        checkpoint: Optional[str] = None,
+                        dataloader=None,
+                        mode: str = 'backbone',
+                        cfg_options: Optional[dict] = None,
+                        device: str = 'cpu',
+                        desc: Optional[str] = 'extracting features'
+                        ) -> Dict[str, object]:
+    """Features and metadata of a checkpoint, in one call.
+
+    The config's model with the checkpoint (its backbone only in
+    ``'backbone'`` mode: a pretraining checkpoint or an extracted backbone
+    into, e.g., a benchmark config's classifier; the whole model in
+    ``'predict'`` mode), run by :func:`extract_features` over
+    ``dataloader`` or the config's own ``test_dataloader`` (with the
+    config's ``test_evaluator`` in ``'predict'`` mode).
+
+    Args:
+        config (str | Config): The config (file).
+        checkpoint (str, optional): The weights. Defaults to None.
+        dataloader (DataLoader | dict, optional): A dataloader or its
+            config. Defaults to the config's ``test_dataloader``.
+        mode (str): ``'backbone'`` or ``'predict'``. Defaults to
+            'backbone'.
+        cfg_options (dict, optional): Overrides of the config.
+        device (str): Defaults to 'cpu'.
+        desc (str, optional): Progress text; None: no progress bar.
+
+    Returns:
+        dict: What :func:`extract_features` returns.
+    """
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import Runner
+
+    from hclmm.registry import METRICS
+    model, cfg = init_model(config, checkpoint, cfg_options, device,
+                            backbone_only=mode == 'backbone')
+    with DefaultScope.overwrite_default_scope(
+            cfg.get('default_scope') or 'hclmm'):
+        if dataloader is None or isinstance(dataloader, dict):
+            dataloader = Runner.build_dataloader(
+                dataloader or cfg.test_dataloader)
+        metric = METRICS.build(cfg.test_evaluator) \
+            if mode == 'predict' else None
+        return extract_features(model, dataloader, mode, desc, metric)
