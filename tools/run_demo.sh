@@ -2,7 +2,7 @@
 # The toy demo: generate the toy scene set (if missing), pretrain HCL (the toy
 # recipe) and its MoCo v2 baseline twin on the CPU, run the zero-shot tool on
 # each, classify object crops by the kNN of each frozen backbone (and of a
-# random one) through the transfer suite, and write a report with the checks.
+# random one) through the transfer suite, and write a report that compares them.
 # FULL=1 adds HCL with the paper's loss alone (the saturation alarm's case)
 # and the suite's linear probe.
 # Usage: bash tools/run_demo.sh   (PYTHON, DEMO_DIR, DATA_ROOT, FULL may be set)

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .functional import auroc
+from .functional import auroc, cosine_distance
 
 __all__ = ['OOC_DIAGNOSTIC_KEYS', 'ooc_diagnostics', 'report_ooc_diagnostics']
 
@@ -107,8 +107,7 @@ def ooc_diagnostics(object_points: torch.Tensor,
     unit = F.normalize(points, dim=1)
     sim = unit @ unit.T
     other_scene = scene_of[:, None] != scene_of[None, :]
-    unit_f = F.normalize(feats, dim=1)
-    scene_dist = 1 - unit_f @ unit_f.T
+    scene_dist = cosine_distance(feats)
     type_dist = (types[:, None] != types[None, :]).double()
 
     nearest, valid = _nearest(sim, other_scene, k)

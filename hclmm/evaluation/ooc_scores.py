@@ -34,10 +34,11 @@ from typing import Dict, Optional
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from scipy.stats import rankdata
 
 from hclmm.geometry import Manifold
+from .functional import cosine_distance
+from .ooc_company import company_scores
 
 __all__ = ['OOC_SCORES', 'ooc_scores']
 
@@ -46,15 +47,6 @@ OOC_SCORES = ('distance', 'norm_gap_corrected', 'exterior_angle',
               'cone_violation', 'direction', 'context', 'company',
               'company_distance', 'company_backbone', 'company_norm',
               'object_norm')
-
-
-def _cos_dist(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return 1 - F.cosine_similarity(a, b, dim=-1)
-
-
-def _pairwise_cos_dist(x: torch.Tensor) -> torch.Tensor:
-    unit = F.normalize(x, dim=-1)
-    return 1 - unit @ unit.T
 
 
 def _rank01(score: torch.Tensor) -> torch.Tensor:
@@ -101,36 +93,26 @@ def ooc_scores(scene_points: torch.Tensor,
         norm_gap_corrected=d - (n_object - n_scene).abs(),
         exterior_angle=angle,
         cone_violation=angle - manifold.cone_half_aperture(scenes, cone_k),
-        direction=_cos_dist(scenes, objects),
+        direction=cosine_distance(scenes, objects, pairwise=False),
         object_norm=-n_object)
-    unit = F.normalize(objects, dim=-1)
-    sim = unit @ unit.T
     same_scene = scene_of[:, None] == scene_of[None, :]
     others = same_scene.clone()
     others.fill_diagonal_(False)
     count = others.sum(1)
-    context = ((1 - sim) * others).sum(1) / count.clamp_min(1)
+    context = (cosine_distance(objects) * others).sum(1) / count.clamp_min(1)
     out['context'] = torch.where(count > 0, context,
                                  torch.full_like(context, float('nan')))
     # the usual company: nearest objects of other scenes
-    sim = sim.masked_fill(same_scene, float('-inf'))
-    k = min(company_k, int((~same_scene).sum(1).min()) if len(sim) else 0)
     scene_dists = dict(
-        company=_pairwise_cos_dist(scene_points),
+        company=cosine_distance(scene_points),
         company_distance=manifold.pairwise_dist(scene_points, scene_points))
     if scene_feats is not None:
-        scene_dists['company_backbone'] = _pairwise_cos_dist(
+        scene_dists['company_backbone'] = cosine_distance(
             torch.as_tensor(scene_feats).to(scene_points))
     undefined = torch.full_like(d, float('nan'))
     out.update(company_backbone=undefined, company_norm=undefined)
-    if k > 0:
-        nearest = sim.topk(k, dim=1).indices
-        for name, scene_dist in scene_dists.items():
-            out[name] = scene_dist[scene_of[:, None],
-                                   scene_of[nearest]].mean(1)
-        if scene_feats is not None:
-            out['company_norm'] = (_rank01(out['company_backbone']) +
-                                   _rank01(out['object_norm'])) / 2
-    else:
-        out['company'] = out['company_distance'] = undefined
+    out.update(company_scores(objects, scene_of, scene_dists, company_k))
+    if scene_feats is not None:
+        out['company_norm'] = (_rank01(out['company_backbone']) +
+                               _rank01(out['object_norm'])) / 2
     return {name: out[name].double().cpu().numpy() for name in OOC_SCORES}

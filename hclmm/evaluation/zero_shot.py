@@ -6,14 +6,16 @@ import numpy as np
 import torch
 
 from hclmm.geometry import Manifold, check_manifold
-from .functional import (auroc, merge_close_values, recall_at_k,
-                         retrieval_average_precision, spearman)
-from .knn_eval import embedding_knn_top1
-from .ooc_scores import OOC_SCORES, ooc_scores
+from .embedding_knn import embedding_knn_top1
+from .functional import (auroc, cosine_distance, merge_close_values,
+                         recall_at_k, retrieval_average_precision, spearman)
+from .ooc_company import unusual_company
+from .ooc_scores import OOC_SCORES
 
 __all__ = [
-    'ZERO_SHOT_KEYS', 'DEFAULT_OOC_SCORE', 'RETRIEVAL_SCORES',
-    'DEFAULT_RETRIEVAL_SCORE', 'retrieval_dist', 'retrieval_dists',
+    'ZERO_SHOT_KEYS', 'EXTRA_SCORE_KEYS', 'DEFAULT_OOC_SCORE',
+    'RETRIEVAL_SCORES', 'DEFAULT_RETRIEVAL_SCORE', 'retrieval_dist',
+    'retrieval_dists',
     'norm_metrics', 'retrieval_metrics', 'ooc_metrics', 'zero_shot_metrics'
 ]
 
@@ -21,13 +23,18 @@ __all__ = [
 ZERO_SHOT_KEYS = ('scene_object_norm_auroc', 'label_count_spearman',
                   'retrieval_map', 'retrieval_recall_at_1',
                   'retrieval_class_map', 'retrieval_class_recall_at_1',
-                  'retrieval_score', 'retrieval_class_map_by_score',
-                  'ooc_auroc', 'ooc_score', 'ooc_auroc_by_score',
-                  'object_knn_top1', 'num_scenes', 'num_objects')
+                  'ooc_auroc', 'object_knn_top1', 'num_scenes', 'num_objects')
 
-#: The out-of-context score behind ``ooc_auroc`` (chosen by measurement on
-#: the toy val split, see docs/zero_shot.md); ``company`` where the scenes'
-#: backbone features are not given.
+#: The keys that ``extra_scores=True`` adds: the ranking and out-of-context
+#: score in use, and the values of every candidate of
+#: :data:`RETRIEVAL_SCORES` and :data:`~hclmm.evaluation.OOC_SCORES`.
+EXTRA_SCORE_KEYS = ('retrieval_score', 'retrieval_class_map_by_score',
+                    'ooc_score', 'ooc_auroc_by_score')
+
+#: The name, among :data:`~hclmm.evaluation.OOC_SCORES`, of the unusual
+#: company score behind ``ooc_auroc``
+#: (:func:`~hclmm.evaluation.ooc_company.unusual_company`); ``company``
+#: where the scenes' backbone features are not given.
 DEFAULT_OOC_SCORE = 'company_backbone'
 
 #: How a scene ranks the objects in retrieval (smaller = nearer):
@@ -70,9 +77,7 @@ def retrieval_dists(scenes: torch.Tensor, objects: torch.Tensor, manifold,
         out['excess_distance'] = out['distance'] - \
             manifold.dist0(objects)[None]
     if 'direction' in scores:
-        unit_s = torch.nn.functional.normalize(scenes, dim=-1)
-        unit_o = torch.nn.functional.normalize(objects, dim=-1)
-        out['direction'] = 1 - unit_s @ unit_o.T
+        out['direction'] = cosine_distance(scenes, objects)
     return {name: out[name] for name in scores}
 
 
@@ -116,23 +121,25 @@ def retrieval_metrics(scene_points: torch.Tensor,
                       object_points: torch.Tensor, object_scene: np.ndarray,
                       label_index: np.ndarray, manifold: Manifold,
                       retrieval_score: str = DEFAULT_RETRIEVAL_SCORE,
-                      chunk_size: int = 1024) -> Dict:
+                      chunk_size: int = 1024,
+                      extra_scores: bool = False) -> Dict:
     """Scene -> object retrieval: instance level (a scene's own objects are
     relevant) and class level (every object of a category the scene holds),
-    mAP and recall@1 under ``retrieval_score``, and the class-level mAP of
-    every ranking of :data:`RETRIEVAL_SCORES`."""
+    mAP and recall@1 under ``retrieval_score``; with ``extra_scores`` also
+    the class-level mAP of every ranking of :data:`RETRIEVAL_SCORES`."""
     num_scenes = scene_points.shape[0]
     # has[i, j]: scene i holds an object of category j
     has = np.zeros((num_scenes, label_index.max() + 1), dtype=bool)
     has[object_scene, label_index] = True
     aps, hits, class_hits = [], [], []
-    by_score = {name: [] for name in RETRIEVAL_SCORES}
+    scores = RETRIEVAL_SCORES if extra_scores else (retrieval_score, )
+    by_score = {name: [] for name in scores}
     for start in range(0, num_scenes, chunk_size):
         stop = min(start + chunk_size, num_scenes)
         own = object_scene[None, :] == np.arange(start, stop)[:, None]
         same_class = has[start:stop][:, label_index]
         dists = retrieval_dists(scene_points[start:stop], object_points,
-                                manifold)
+                                manifold, scores)
         for name, dist in dists.items():
             dist = dist.double().numpy()
             by_score[name].append(
@@ -142,7 +149,7 @@ def retrieval_metrics(scene_points: torch.Tensor,
                 hits.append(recall_at_k(dist, own, k=1, reduction='none'))
                 class_hits.append(
                     recall_at_k(dist, same_class, k=1, reduction='none'))
-    out = dict(retrieval_score=retrieval_score)
+    out = {}
     for key, ap, hit in (('retrieval', aps, hits),
                          ('retrieval_class', by_score[retrieval_score],
                           class_hits)):
@@ -150,31 +157,57 @@ def retrieval_metrics(scene_points: torch.Tensor,
             out[f'{key}_map'] = _mean_ap(ap)
             out[f'{key}_recall_at_1'] = float(np.nanmean(
                 np.concatenate(hit)))
-    out['retrieval_class_map_by_score'] = {
-        name: _finite_or_none(_mean_ap(ap)) for name, ap in by_score.items()
-    }
+    if extra_scores:
+        out['retrieval_score'] = retrieval_score
+        out['retrieval_class_map_by_score'] = {
+            name: _finite_or_none(_mean_ap(ap))
+            for name, ap in by_score.items()
+        }
     return out
+
+
+def _ooc_auroc(score: np.ndarray, ooc: np.ndarray,
+               rtol: float) -> Optional[float]:
+    """AUROC of flagging ``ooc`` by ``score`` where it is finite; None when
+    one class is empty there."""
+    finite = np.isfinite(score)
+    if not 0 < ooc[finite].sum() < finite.sum():
+        return None
+    return auroc(merge_close_values(score[finite], rtol), ooc[finite])
 
 
 def ooc_metrics(scene_points: torch.Tensor, object_points: torch.Tensor,
                 object_scene: np.ndarray, ooc: np.ndarray,
                 manifold: Manifold, scene_feats=None,
-                ooc_score: str = 'company', rtol: float = 1e-6) -> Dict:
-    """AUROC of flagging the out-of-context objects (``ooc``, positives) by
-    every score of :func:`~hclmm.evaluation.ooc_scores.ooc_scores`
-    (``ooc_auroc_by_score``; None where a score is undefined or one class
-    is empty) and ``ooc_auroc``, the one of ``ooc_score``."""
+                ooc_score: Optional[str] = None, rtol: float = 1e-6,
+                extra_scores: bool = False) -> Dict:
+    """``ooc_auroc``: AUROC of flagging the out-of-context objects (``ooc``,
+    positives) by the unusual-company score
+    (:func:`~hclmm.evaluation.ooc_company.unusual_company`), or by
+    ``ooc_score`` of :func:`~hclmm.evaluation.ooc_scores.ooc_scores`. With
+    ``extra_scores``, also ``ooc_auroc_by_score`` (the AUROC of every score
+    of ``ooc_scores``; None where a score is undefined or one class is
+    empty) and ``ooc_score``."""
     feats = None if scene_feats is None else torch.as_tensor(
         scene_feats).detach().double().cpu()
-    by_score = {}
-    for name, score in ooc_scores(scene_points, object_points, object_scene,
-                                  manifold, scene_feats=feats).items():
-        finite = np.isfinite(score)
-        by_score[name] = auroc(
-            merge_close_values(score[finite], rtol),
-            ooc[finite]) if 0 < ooc[finite].sum() < finite.sum() else None
-    return dict(ooc_auroc_by_score=by_score, ooc_score=ooc_score,
-                ooc_auroc=by_score[ooc_score])
+    if not extra_scores and (ooc_score is None or (
+            ooc_score == DEFAULT_OOC_SCORE and feats is not None)):
+        score = unusual_company(scene_points, object_points, object_scene,
+                                feats)
+        return dict(ooc_auroc=_ooc_auroc(score, ooc, rtol))
+    from .ooc_scores import ooc_scores
+    by_score = {
+        name: _ooc_auroc(score, ooc, rtol)
+        for name, score in ooc_scores(scene_points, object_points,
+                                      object_scene, manifold,
+                                      scene_feats=feats).items()
+    }
+    ooc_score = ooc_score or (DEFAULT_OOC_SCORE if feats is not None else
+                              'company')
+    out = dict(ooc_auroc=by_score[ooc_score])
+    if extra_scores:
+        out.update(ooc_score=ooc_score, ooc_auroc_by_score=by_score)
+    return out
 
 
 @torch.no_grad()
@@ -189,7 +222,8 @@ def zero_shot_metrics(scene_points: torch.Tensor,
                       retrieval_score: str = DEFAULT_RETRIEVAL_SCORE,
                       knn_k: int = 1,
                       chunk_size: int = 1024,
-                      rtol: float = 1e-6) -> Dict[str, object]:
+                      rtol: float = 1e-6,
+                      extra_scores: bool = False) -> Dict[str, object]:
     """Scene-object metrics of embedded scenes and their objects.
 
     Every quantity uses the embedding's own geometry, the
@@ -211,17 +245,22 @@ def zero_shot_metrics(scene_points: torch.Tensor,
     - ``retrieval_class_map``, ``retrieval_class_recall_at_1``: the same
       with every object of a category present in the scene relevant (the
       instance-level task is ill-posed among identical-looking objects of
-      one category); ``retrieval_class_map_by_score`` holds the class-level
-      mAP of every ranking of :data:`RETRIEVAL_SCORES`.
-    - ``ooc_auroc_by_score``: score name -> AUROC of flagging
-      out-of-context objects (positives) by each score of
-      :func:`~hclmm.evaluation.ooc_scores.ooc_scores`; ``ooc_auroc`` is the
-      one of ``ooc_score``. None when no object is marked (or every object
-      is).
+      one category).
+    - ``ooc_auroc``: AUROC of flagging out-of-context objects (positives)
+      by their unusual company
+      (:func:`~hclmm.evaluation.ooc_company.unusual_company`: how far the
+      object's scene is from the scenes of its nearest look-alikes). None
+      when no object is marked (or every object is).
     - ``object_knn_top1``: leave-one-out accuracy of predicting an object's
       category from its nearest other object(s) (``knn_k`` of them, 1 by
       default).
     - ``num_scenes``, ``num_objects``.
+    - With ``extra_scores`` (:data:`EXTRA_SCORE_KEYS`):
+      ``retrieval_class_map_by_score``, the class-level mAP of every
+      ranking of :data:`RETRIEVAL_SCORES`; ``ooc_auroc_by_score``, score
+      name -> AUROC of each score of
+      :func:`~hclmm.evaluation.ooc_scores.ooc_scores`; the names of the
+      ranking and the score in use.
 
     Ties are handled as in :mod:`hclmm.evaluation.functional`. Norms and
     scene-object distances that agree to ``rtol`` (relative to the largest)
@@ -243,9 +282,9 @@ def zero_shot_metrics(scene_points: torch.Tensor,
             the ``company_backbone`` and ``company_norm`` scores (None:
             those are undefined). Defaults to None.
         ooc_score (str, optional): The score behind ``ooc_auroc``, one of
-            :data:`~hclmm.evaluation.ooc_scores.OOC_SCORES`. None:
-            :data:`DEFAULT_OOC_SCORE`, or ``'company'`` without
-            ``scene_feats``. Defaults to None.
+            :data:`~hclmm.evaluation.ooc_scores.OOC_SCORES`. None: unusual
+            company (:data:`DEFAULT_OOC_SCORE`, or ``'company'`` without
+            ``scene_feats``). Defaults to None.
         retrieval_score (str): The ranking behind ``retrieval_*``, one of
             :data:`RETRIEVAL_SCORES`. Defaults to
             :data:`DEFAULT_RETRIEVAL_SCORE`.
@@ -254,18 +293,18 @@ def zero_shot_metrics(scene_points: torch.Tensor,
             bounds memory to ``chunk_size x M`` floats. Defaults to 1024.
         rtol (float): Relative tolerance under which norms (and distances
             to the own scene) count as equal. Defaults to 1e-6.
+        extra_scores (bool): Also report :data:`EXTRA_SCORE_KEYS`.
+            Defaults to False.
 
     Returns:
-        dict: The values under :data:`ZERO_SHOT_KEYS` (floats, ints or None).
+        dict: The values under :data:`ZERO_SHOT_KEYS` (and
+        :data:`EXTRA_SCORE_KEYS`): floats, ints, strings or None.
     """
     check_manifold(manifold)
-    if ooc_score is None:
-        ooc_score = DEFAULT_OOC_SCORE if scene_feats is not None else \
-            'company'
     if retrieval_score not in RETRIEVAL_SCORES:
         raise ValueError(f'retrieval_score must be one of {RETRIEVAL_SCORES}'
                          f', got {retrieval_score!r}')
-    if ooc_score not in OOC_SCORES:
+    if ooc_score is not None and ooc_score not in OOC_SCORES:
         raise ValueError(f'ooc_score must be one of {OOC_SCORES}, got '
                          f'{ooc_score!r}')
     # float64: points of a barely trained model sit at the edge of the ball,
@@ -284,7 +323,8 @@ def zero_shot_metrics(scene_points: torch.Tensor,
                         or object_scene.max() >= num_scenes):
         raise ValueError('object_scene holds indices outside [0, '
                          f'{num_scenes})')
-    out = dict.fromkeys(ZERO_SHOT_KEYS)
+    out = dict.fromkeys(ZERO_SHOT_KEYS +
+                        (EXTRA_SCORE_KEYS if extra_scores else ()))
     out['num_scenes'] = int(num_scenes)
     out['num_objects'] = int(num_objects)
     if num_scenes == 0:
@@ -299,7 +339,7 @@ def zero_shot_metrics(scene_points: torch.Tensor,
     out.update(
         retrieval_metrics(scene_points, object_points, object_scene,
                           label_index.reshape(-1), manifold,
-                          retrieval_score, chunk_size))
+                          retrieval_score, chunk_size, extra_scores))
     if object_ooc is not None:
         ooc = np.asarray(object_ooc).reshape(-1).astype(bool)
         if ooc.shape != (num_objects, ):
@@ -308,7 +348,8 @@ def zero_shot_metrics(scene_points: torch.Tensor,
         if 0 < ooc.sum() < num_objects:
             out.update(
                 ooc_metrics(scene_points, object_points, object_scene, ooc,
-                            manifold, scene_feats, ooc_score, rtol))
+                            manifold, scene_feats, ooc_score, rtol,
+                            extra_scores))
     if num_objects > knn_k:
         out['object_knn_top1'] = embedding_knn_top1(
             object_points, object_labels, manifold, k=knn_k,

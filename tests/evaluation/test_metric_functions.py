@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from hclmm.evaluation.functional import (auroc, average_ranks, knn_predict,
-                                         knn_top1, merge_close_values,
-                                         recall_at_k,
+from hclmm.evaluation.functional import (auroc, cosine_distance,
+                                         knn_predict, knn_top1,
+                                         merge_close_values, recall_at_k,
                                          retrieval_average_precision,
                                          retrieval_map, spearman)
 
@@ -38,11 +38,6 @@ def _expected_ap(dist, rel):
         if all(d[i] <= d[i + 1] for i in range(len(d) - 1)):
             aps.append(_ap_fixed_order([rel[i] for i in perm]))
     return float(np.mean(aps))
-
-
-def test_average_ranks_ties():
-    np.testing.assert_allclose(
-        average_ranks([3.0, 1.0, 3.0, 2.0, 3.0]), [4, 1, 4, 2, 4])
 
 
 def test_merge_close_values():
@@ -201,3 +196,20 @@ def test_knn_predict_matches_a_slow_reference_with_ties(k):
     np.testing.assert_array_equal(
         knn_predict(dist, labels, k=k, self_index=self_index),
         _knn_reference(dist, labels, k, self_index))
+
+
+def test_cosine_distance_matches_the_formula():
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(5, 3, generator=gen, dtype=torch.float64)
+    b = torch.randn(4, 3, generator=gen, dtype=torch.float64)
+    want = [[1 - float(x @ y) / float(x.norm() * y.norm()) for y in b]
+            for x in a]
+    np.testing.assert_allclose(cosine_distance(a, b).numpy(), want,
+                               rtol=1e-12)
+    np.testing.assert_allclose(
+        cosine_distance(a[:4], b, pairwise=False).numpy(),
+        np.diag(np.array(want)[:4]), rtol=1e-12)
+    # against itself: zero on the diagonal, symmetric
+    own = cosine_distance(a)
+    np.testing.assert_allclose(own.diagonal().numpy(), 0, atol=1e-12)
+    torch.testing.assert_close(own, own.T)

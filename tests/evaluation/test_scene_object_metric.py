@@ -45,7 +45,7 @@ def _metrics(root, path, *launcher, procs=()):
         *launcher, CFG, str(path), *procs, '--work-dir', str(root / 'work'),
         '--out', str(out), '--out-item', 'metrics', '--cfg-options',
         f'test_dataloader.dataset.data_root={root / "toy"}',
-        'test_dataloader.batch_size=5'
+        'test_dataloader.batch_size=5', 'test_evaluator.extra_scores=True'
     ], timeout=600, env=dict(OMP_NUM_THREADS='1'))
     return json.loads(out.read_text())
 
@@ -72,7 +72,8 @@ def test_test_tool_prints_prefixed_metrics_and_two_processes_agree(
     tool = run_cli([
         sys.executable, 'tools/analysis_tools/zero_shot.py', CFG, str(path),
         '--data-root', str(root / 'toy'), '--ann-file', 'annotations/val.json',
-        '--data-prefix', 'images/val', '--out-dir', str(root / 'tool')
+        '--data-prefix', 'images/val', '--out-dir', str(root / 'tool'),
+        '--extra-scores'
     ], timeout=600)
     assert tool.returncode == 0
     report = json.loads((root / 'tool' / 'zero_shot.json').read_text())

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from hclmm.evaluation import (RETRIEVAL_SCORES, ZERO_SHOT_KEYS,
-                              embedding_knn_top1, retrieval_dist,
-                              zero_shot_metrics)
+from hclmm.evaluation import (EXTRA_SCORE_KEYS, RETRIEVAL_SCORES,
+                              ZERO_SHOT_KEYS, embedding_knn_top1,
+                              retrieval_dist, zero_shot_metrics)
 from hclmm.geometry import Euclidean, Lorentz, PoincareBall
 
 # Two scenes and three objects in the plane (Euclidean geometry):
@@ -25,8 +25,9 @@ def test_zero_shot_metrics_hand_computed_euclidean():
         OBJECT_LABELS,
         Euclidean(),
         object_ooc=[0, 1, 0],
-        ooc_score='distance')
-    assert list(out) == list(ZERO_SHOT_KEYS)
+        ooc_score='distance',
+        extra_scores=True)
+    assert list(out) == list(ZERO_SHOT_KEYS) + list(EXTRA_SCORE_KEYS)
     # norms: scenes 1, 1.56; objects 2, 2.26, 2 -> all objects farther.
     assert out['scene_object_norm_auroc'] == pytest.approx(1.0)
     # counts (2, 1) against scene norms (1, 1.56): reversed ranks.
@@ -57,7 +58,7 @@ def test_zero_shot_metrics_hand_computed_euclidean():
 
 def test_zero_shot_metrics_undefined_values_are_none():
     no_ooc = zero_shot_metrics(SCENES, OBJECTS, OBJECT_SCENE, OBJECT_LABELS,
-                               Euclidean())
+                               Euclidean(), extra_scores=True)
     assert no_ooc['ooc_auroc'] is None
     all_zero = zero_shot_metrics(
         SCENES,
@@ -295,7 +296,9 @@ def test_retrieval_scores_by_hand():
         retrieval_dist(scenes, objects, ball, 'angle')
     # a belongs to scene 0, b to scene 1 (classes 0 and 1)
     out = {
-        name: zero_shot_metrics(scenes, objects, [0, 1], [0, 1], PoincareBall(c=1.0), retrieval_score=name)
+        name: zero_shot_metrics(scenes, objects, [0, 1], [0, 1],
+                                PoincareBall(c=1.0), retrieval_score=name,
+                                extra_scores=True)
         for name in RETRIEVAL_SCORES
     }
     assert out['distance']['retrieval_recall_at_1'] == 0.5
@@ -313,3 +316,36 @@ def test_retrieval_scores_by_hand():
     with pytest.raises(ValueError, match='retrieval_score'):
         zero_shot_metrics(scenes, objects, [0, 1], [0, 1], PoincareBall(c=1.0),
                           retrieval_score='angle')
+
+
+def test_extra_scores_are_opt_in():
+    """By default: the paper's tasks, one out-of-context AUROC (unusual
+    company: backbone features of the scenes where given, else their
+    embeddings); the candidate scores only on request, with the default
+    values unchanged."""
+    from hclmm.evaluation import ooc_scores, unusual_company
+    from hclmm.evaluation.functional import auroc
+    rng = np.random.default_rng(0)
+    scenes = torch.tensor(rng.normal(size=(12, 4)) * 0.2)
+    objects = torch.tensor(rng.normal(size=(40, 4)) * 0.3)
+    owner, labels = rng.integers(0, 12, 40), rng.integers(0, 5, 40)
+    ooc = (np.arange(40) % 4 == 0).astype(int)
+    feats = torch.tensor(rng.normal(size=(12, 6)))
+    ball = PoincareBall(c=0.5)
+    for scene_feats, name in ((feats, 'company_backbone'), (None,
+                                                            'company')):
+        kwargs = dict(object_ooc=ooc, scene_feats=scene_feats)
+        default = zero_shot_metrics(scenes, objects, owner, labels, ball,
+                                    **kwargs)
+        extra = zero_shot_metrics(scenes, objects, owner, labels, ball,
+                                  extra_scores=True, **kwargs)
+        assert list(default) == list(ZERO_SHOT_KEYS)
+        assert {k: extra[k] for k in ZERO_SHOT_KEYS} == default
+        assert extra['ooc_score'] == name
+        assert default['ooc_auroc'] == extra['ooc_auroc_by_score'][name]
+        # the unusual company score of every object, and its AUROC
+        score = unusual_company(scenes, objects, owner, scene_feats)
+        np.testing.assert_allclose(
+            score, ooc_scores(scenes, objects, owner, ball,
+                              scene_feats=scene_feats)[name])
+        assert default['ooc_auroc'] == pytest.approx(auroc(score, ooc))

@@ -15,8 +15,11 @@ import torch.nn as nn
 from mmengine.model import BaseModel
 
 from fixtures.toy_scenes import make_toy_scenes
+from hclmm import apis
 from hclmm.evaluation import OOC_DIAGNOSTIC_KEYS, ooc_diagnostics
 from hclmm.geometry import PoincareBall
+from hclmm.visualization import load_crop
+from hclmm_test_utils import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / 'tools' / 'analysis_tools' / 'zero_shot.py'
@@ -27,9 +30,13 @@ BASELINE_CONFIG = (ROOT / 'configs' / 'hcl' /
 KEYS = {
     'scene_object_norm_auroc', 'label_count_spearman', 'retrieval_map',
     'retrieval_recall_at_1', 'retrieval_class_map',
-    'retrieval_class_recall_at_1', 'retrieval_score',
-    'retrieval_class_map_by_score', 'ooc_auroc', 'ooc_score',
-    'ooc_auroc_by_score', 'object_knn_top1', 'num_scenes', 'num_objects'
+    'retrieval_class_recall_at_1', 'ooc_auroc', 'object_knn_top1',
+    'num_scenes', 'num_objects'
+}
+# what --extra-scores adds
+EXTRA = {
+    'retrieval_score', 'retrieval_class_map_by_score', 'ooc_score',
+    'ooc_auroc_by_score'
 }
 NON_RATES = {'num_scenes', 'num_objects', 'label_count_spearman', 'ooc_score',
              'ooc_auroc_by_score', 'retrieval_score',
@@ -38,16 +45,6 @@ PLOTS = ('norm_hist.png', 'poincare_disk.png', 'retrieval_examples.png')
 FIGURES = tuple(name[:-len('.png')] for name in PLOTS)
 # mmengine's progress bar once every batch is done
 BAR_DONE = re.compile(r'\] (\d+)/\1, [\d.]+ task/s')
-
-
-def _load_tool():
-    spec = importlib.util.spec_from_file_location('zero_shot_tool', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-tool = _load_tool()
 
 
 @pytest.fixture(scope='module')
@@ -98,7 +95,8 @@ class ColourStandIn(BaseModel):
         return data_samples
 
 
-def _reference(ann_file, img_dir, img_size=32, max_images=None):
+def _reference(ann_file, img_dir, img_size=32, max_images=None,
+               extra_scores=False):
     """The metrics computed without the dataset, the loader or the metric:
     every image and box read, cut and resized by hand, embedded one by
     one."""
@@ -135,16 +133,18 @@ def _reference(ann_file, img_dir, img_size=32, max_images=None):
         owner,
         labels,
         PoincareBall(c=1.0),
-        object_ooc=ooc)
+        object_ooc=ooc,
+        extra_scores=extra_scores)
 
 
 def _assert_same(report, want):
     report, want = dict(report), dict(want)
     for key in ('ooc_auroc_by_score', 'retrieval_class_map_by_score'):
-        by_score = want.pop(key)
-        assert report.pop(key) == (
+        by_score = want.pop(key, None)
+        assert report.pop(key, None) == (
             by_score if by_score is None else pytest.approx(by_score))
-    assert report.pop('retrieval_score') == want.pop('retrieval_score')
+    for key in ('retrieval_score', 'ooc_score'):
+        assert report.pop(key, None) == want.pop(key, None)
     assert report == pytest.approx(want)
 
 
@@ -173,8 +173,8 @@ def test_dataset_filters_orders_and_keeps_the_first_images(tmp_path):
     path = _coco(tmp_path, coco)
 
     def samples(**kwargs):
-        dataset = tool.build_dataset(_cfg(), '', str(path), img_size=16,
-                                     **kwargs)
+        dataset = apis.build_zero_shot_dataset(_cfg(), '', str(path),
+                                               img_size=16, **kwargs)
         return [(info['img_id'], info['is_scene'], info['object_label'],
                  info['out_of_context'])
                 for info in map(dataset.get_data_info, range(len(dataset)))]
@@ -189,10 +189,10 @@ def test_dataset_filters_orders_and_keeps_the_first_images(tmp_path):
     assert len(samples(min_box_size=4.5)) == 4
     # bad files are named
     with pytest.raises(FileNotFoundError, match='nothere.json'):
-        tool.build_dataset(_cfg(), str(tmp_path), 'nothere.json')
+        apis.build_zero_shot_dataset(_cfg(), str(tmp_path), 'nothere.json')
     del coco['annotations']
     with pytest.raises(ValueError, match=f'{path}.*annotations'):
-        tool.build_dataset(_cfg(), '', str(_coco(tmp_path, coco)))
+        apis.build_zero_shot_dataset(_cfg(), '', str(_coco(tmp_path, coco)))
 
 
 def test_crop_size_is_the_configs_view_size(tmp_path):
@@ -204,12 +204,12 @@ def test_crop_size_is_the_configs_view_size(tmp_path):
     for config, size in ((HCL_CONFIG, 64), (coco, 224)):
         cfg = Config.fromfile(str(config))
         assert cfg.view_size == size
-        resize = tool._resize(cfg.test_dataloader.dataset.pipeline)
+        resize = apis.crop_resize(cfg.test_dataloader.dataset.pipeline)
         assert resize['scale'] == (size, size)
     bare = tmp_path / 'bare.py'
     bare.write_text('model = dict()\n')
     with pytest.raises(ValueError, match='bare.py has no test_dataloader'):
-        tool.build_dataset(Config.fromfile(str(bare)), '', 'x.json')
+        apis.build_zero_shot_dataset(Config.fromfile(str(bare)), '', 'x.json')
 
 
 def _cfg():
@@ -218,14 +218,14 @@ def _cfg():
 
 
 def _toy_dataset(toy, ann_file=None, **kwargs):
-    return tool.build_dataset(
+    return apis.build_zero_shot_dataset(
         _cfg(), str(toy), str(ann_file or toy / 'annotations' / 'val.json'),
         'images/val', img_size=32, **kwargs)
 
 
 def test_report_plumbing_with_a_stand_in(toy, tmp_path):
     out_dir = tmp_path / 'report'
-    result = tool.run_zero_shot(
+    result = apis.run_zero_shot(
         ColourStandIn(),
         _toy_dataset(toy),
         str(out_dir),
@@ -241,8 +241,6 @@ def test_report_plumbing_with_a_stand_in(toy, tmp_path):
     assert sum(a['out_of_context'] for a in anns) > 0
     for key in KEYS - NON_RATES:
         assert 0.0 <= report[key] <= 1.0, key
-    assert report['ooc_score'] == 'company'
-    assert report['ooc_auroc'] == report['ooc_auroc_by_score']['company']
     # Colour statistics of a correctly cut box identify most toy classes;
     # misplaced crops would show background and fail this.
     assert report['object_knn_top1'] >= 0.6
@@ -252,11 +250,25 @@ def test_report_plumbing_with_a_stand_in(toy, tmp_path):
     _assert_same(
         report,
         _reference(toy / 'annotations' / 'val.json', toy / 'images' / 'val'))
+    # every candidate score on request; the default numbers stay
+    from hclmm.evaluation import SceneObjectMetric
+    extra = apis.run_zero_shot(
+        ColourStandIn(), _toy_dataset(toy), str(tmp_path / 'extra'),
+        batch_size=5, progress=False,
+        metric=SceneObjectMetric(extra_scores=True))['metrics']
+    assert set(extra) == KEYS | EXTRA
+    assert {key: extra[key] for key in KEYS} == report
+    assert extra['ooc_score'] == 'company'
+    assert extra['ooc_auroc'] == extra['ooc_auroc_by_score']['company']
+    _assert_same(
+        extra,
+        _reference(toy / 'annotations' / 'val.json', toy / 'images' / 'val',
+                   extra_scores=True))
 
 
 def test_max_images_keeps_the_first_images(toy):
     dataset = _toy_dataset(toy, max_images=5)
-    emb = tool.embed_dataset(
+    emb = apis.embed_dataset(
         ColourStandIn(), dataset, batch_size=3, progress=False)
     first = [im['id'] for im in _val(toy)['images'][:5]]
     owners = [first.index(a['image_id']) for a in _val(toy)['annotations']
@@ -270,9 +282,9 @@ def test_max_images_keeps_the_first_images(toy):
     whole = mmcv.imresize(
         mmcv.imread(str(toy / 'images' / 'val' /
                         _val(toy)['images'][0]['file_name'])), (32, 32))
-    assert np.array_equal(tool.load_crop(dataset, 0), whole)
+    assert np.array_equal(load_crop(dataset, 0), whole)
     # batching does not change the embeddings
-    one = tool.embed_dataset(
+    one = apis.embed_dataset(
         ColourStandIn(), dataset, batch_size=1, progress=False)
     torch.testing.assert_close(one['object_points'], emb['object_points'])
     torch.testing.assert_close(one['scene_points'], emb['scene_points'])
@@ -287,7 +299,7 @@ def test_scenes_without_boxes_stay(toy, tmp_path):
         a for a in coco['annotations'] if a['image_id'] not in empty
     ]
     ann_file = _coco(tmp_path, coco, 'empty.json')
-    result = tool.run_zero_shot(
+    result = apis.run_zero_shot(
         ColourStandIn(),
         _toy_dataset(toy, ann_file, max_images=4),
         str(tmp_path / 'out'),
@@ -306,7 +318,7 @@ def test_no_ooc_marks_give_null(toy, tmp_path):
     for ann in coco['annotations']:
         ann.pop('out_of_context')
     ann_file = _coco(tmp_path, coco, 'plain.json')
-    tool.run_zero_shot(
+    apis.run_zero_shot(
         ColourStandIn(),
         _toy_dataset(toy, ann_file, max_images=3),
         str(tmp_path / 'out'),
@@ -322,10 +334,10 @@ def test_bad_input_is_named(toy, tmp_path):
     coco['images'][1]['file_name'] = 'missing.png'
     dataset = _toy_dataset(toy, _coco(tmp_path, coco, 'missing.json'))
     with pytest.raises(ImageLoadError, match='missing.png'):
-        tool.run_zero_shot(
+        apis.run_zero_shot(
             ColourStandIn(), dataset, str(tmp_path / 'out'), progress=False)
     with pytest.raises(TypeError, match='Linear has no predict mode'):
-        tool.run_zero_shot(
+        apis.run_zero_shot(
             nn.Linear(2, 2), dataset, str(tmp_path / 'out'), progress=False)
 
 
@@ -338,7 +350,7 @@ def _through_backends(toy, tmp_path, backends):
     visualizer = build_report_visualizer(
         dict(type='Visualizer', vis_backends=backends), str(out_dir))
     metric = SceneObjectMetric()
-    tool.run_zero_shot(
+    apis.run_zero_shot(
         ColourStandIn(),
         _toy_dataset(toy, max_images=4),
         str(out_dir),
@@ -413,13 +425,14 @@ def _save_model(config, path, meta=None):
 
 def test_unsafe_checkpoint_is_refused(tmp_path):
     from mmengine.logging import HistoryBuffer
+
     from hclmm.utils import UnsafeCheckpointError
     good = tmp_path / 'good.pth'
     model = _save_model(
         HCL_CONFIG,
         good,
         meta=dict(hub=HistoryBuffer([1.0, 2.0], [1, 1]), step=np.int64(3)))
-    loaded, _ = tool.build_model_from_checkpoint(str(HCL_CONFIG), str(good))
+    loaded, _ = apis.init_model(str(HCL_CONFIG), str(good))
     for key, value in model.state_dict().items():
         torch.testing.assert_close(loaded.state_dict()[key], value)
     assert not loaded.training
@@ -427,12 +440,12 @@ def test_unsafe_checkpoint_is_refused(tmp_path):
     torch.save({'state_dict': model.state_dict(), 'meta': {'x': Path('.')}},
                bad)
     with pytest.raises((UnsafeCheckpointError, pickle.UnpicklingError)):
-        tool.build_model_from_checkpoint(str(HCL_CONFIG), str(bad))
+        apis.init_model(str(HCL_CONFIG), str(bad))
 
 
-def _check_report(out_dir, toy, stdout, geometry):
+def _check_report(out_dir, toy, stdout, geometry, keys=KEYS):
     report = json.loads((out_dir / 'zero_shot.json').read_text())
-    assert set(report) == KEYS
+    assert set(report) == keys
     assert report['num_scenes'] == 6
     first_six = {im['id'] for im in _val(toy)['images'][:6]}
     assert report['num_objects'] == sum(
@@ -480,6 +493,8 @@ def test_command_line_end_to_end(toy, tmp_path):
         env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     _check_report(out_dir, toy, proc.stdout, 'Poincare ball (c=0.05)')
+    # the candidate scores' diagnostics only with --extra-scores
+    assert not (out_dir / 'ooc_diagnostics.json').exists()
     # mmengine's progress bar ran to the end
     assert 'embedding' in proc.stderr and BAR_DONE.search(proc.stderr)
     # the config's two backends got the figures
@@ -496,10 +511,14 @@ def test_main_with_the_euclidean_baseline(toy, tmp_path, capsys):
     ckpt = tmp_path / 'baseline.pth'
     _save_model(BASELINE_CONFIG, ckpt)
     out_dir = tmp_path / 'report'
-    result = tool.main(
-        _argv(BASELINE_CONFIG, ckpt, toy, out_dir) + ['--step', '5'])
+    result = apis.zero_shot_from_config(
+        str(BASELINE_CONFIG), str(ckpt), str(out_dir), str(toy),
+        'annotations/val.json', 'images/val', batch_size=16, max_images=6,
+        step=5, extra_scores=True)
     assert result['manifold'].name == 'euclidean' and result['c'] is None
-    report = _check_report(out_dir, toy, capsys.readouterr().out, 'Euclidean')
+    assert '6 images and' in capsys.readouterr().out
+    report = _check_report(out_dir, toy, result['summary'], 'Euclidean',
+                           KEYS | EXTRA)
     assert report == result['metrics']
     # the config's own visualizer got the figures, at the given step
     for name in FIGURES:
@@ -523,3 +542,67 @@ def test_main_with_the_euclidean_baseline(toy, tmp_path, capsys):
     assert diagnostics['ooc_rate'] == pytest.approx(
         np.mean([a.get('out_of_context', 0) for a in val['annotations']
                  if a['image_id'] in types]))
+
+
+def test_embeddings_reach_the_tensorboard_projector(toy, tmp_path):
+    """``--vis-backends local tensorboard``: the projector files hold every
+    point, its crop in the sprite and its kind, category and image id."""
+    pytest.importorskip('tensorboard')
+    import mmcv
+    ckpt = tmp_path / 'hcl.pth'
+    _save_model(HCL_CONFIG, ckpt)
+    out_dir = tmp_path / 'report'
+    proc = run_cli([
+        sys.executable, str(TOOL), *_argv(HCL_CONFIG, ckpt, toy, out_dir)[:-1],
+        '3', '--vis-backends', 'local', 'tensorboard'
+    ])
+    vis_dir = out_dir / 'vis_data'
+    report = json.loads((out_dir / 'zero_shot.json').read_text())
+    num = report['num_scenes'] + report['num_objects']
+    config = (vis_dir / 'projector_config.pbtxt').read_text()
+    assert 'tensor_name: "zero_shot:00000"' in config
+    for name in ('tensors.tsv', 'metadata.tsv', 'sprite.png'):
+        assert f'00000/zero_shot/{name}' in config
+    assert str(vis_dir / '00000' / 'zero_shot') in proc.stdout
+    folder = vis_dir / '00000' / 'zero_shot'
+    # the points: as many as the report counts, their mean norms the
+    # numbers the local backend got (Poincare ball, c = 0.05)
+    points = np.loadtxt(folder / 'tensors.tsv', delimiter='\t')
+    assert points.shape == (num, 128)
+    header, *rows = [ln.split('\t') for ln in
+                     (folder / 'metadata.tsv').read_text().splitlines()]
+    assert header == ['kind', 'category', 'image_id']
+    kinds = np.array([r[0] for r in rows])
+    assert (kinds == 'scene').sum() == report['num_scenes'] == 3
+    assert (kinds == 'object').sum() == report['num_objects']
+    c = 0.05
+    norm = 2 / np.sqrt(c) * np.arctanh(
+        np.sqrt(c) * np.linalg.norm(points, axis=1))
+    scalars = json.loads((vis_dir / 'scalars.json').read_text())
+    assert norm[kinds == 'scene'].mean() == pytest.approx(
+        scalars['zero_shot/scene_norm'], rel=1e-4)
+    assert norm[kinds == 'object'].mean() == pytest.approx(
+        scalars['zero_shot/object_norm'], rel=1e-4)
+    # dataset order: each image, then its objects with their categories
+    val = _val(toy)
+    names = {c['id']: c['name'] for c in val['categories']}
+    want = []
+    for im in val['images'][:3]:
+        want.append(['scene', 'scene', str(im['id'])])
+        want += [['object', names[a['category_id']], str(im['id'])]
+                 for a in val['annotations'] if a['image_id'] == im['id']]
+    assert rows == want
+    # the sprite: one 32-pixel thumbnail of each crop, row by row
+    sprite = mpimg.imread(str(folder / 'sprite.png'))
+    side = int(np.ceil(np.sqrt(num))) * 32
+    assert sprite.shape[:2] == (side, side)
+    sprite = np.round(sprite[..., :3] * 255).astype(np.uint8)
+    dataset = apis.build_zero_shot_dataset(
+        _cfg(), str(toy), 'annotations/val.json', 'images/val',
+        max_images=3)
+    assert len(dataset) == num
+    for index in (0, 1, num - 1):
+        row, col = divmod(index, side // 32)
+        tile = sprite[row * 32:(row + 1) * 32, col * 32:(col + 1) * 32]
+        crop = mmcv.imresize(load_crop(dataset, index), (32, 32))
+        assert np.array_equal(tile, mmcv.bgr2rgb(crop))

@@ -438,9 +438,7 @@ def test_linear_probe_keeps_the_backbone_frozen(toy_root, backbone_file,
 
 
 def test_knn_scores_match_a_naive_vote():
-    tool = _load_tool(
-        osp.join(REPO, 'tools', 'benchmarks', 'classification',
-                 'knn_eval.py'), 'knn_eval')
+    from hclmm import apis as tool
     gen = torch.Generator().manual_seed(0)
     train = torch.randn(30, 8, generator=gen)
     labels = torch.randint(0, 4, (30, ), generator=gen)
@@ -464,19 +462,15 @@ def test_knn_scores_match_a_naive_vote():
 
 def test_knn_eval_tool_on_toy_crops(toy_root, backbone_file, tmp_path,
                                     monkeypatch, capsys):
-    tool = _load_tool(
-        osp.join(REPO, 'tools', 'benchmarks', 'classification',
-                 'knn_eval.py'), 'knn_eval')
+    from hclmm.apis import knn_eval
     config = osp.join(CLS, 'toy_scenes',
                       'resnet18_knn-k20-t0.07_toy-scenes.py')
-    monkeypatch.setattr(sys, 'argv', [
-        'knn_eval.py', config, '--checkpoint', backbone_file, '--work-dir',
-        str(tmp_path), '--batch-size', '4', '--cfg-options',
-        f'train_dataloader.dataset.data_root={toy_root}',
-        f'val_dataloader.dataset.data_root={toy_root}',
-        'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0'
-    ])
-    tool.main()
+    knn_eval(config, checkpoint=backbone_file, work_dir=str(tmp_path),
+             batch_size=4, cfg_options={
+                 'train_dataloader.dataset.data_root': toy_root,
+                 'val_dataloader.dataset.data_root': toy_root,
+                 'train_dataloader.num_workers': 0,
+                 'val_dataloader.num_workers': 0})
     with open(tmp_path / 'knn_k20_t0.07.json') as f:
         result = json.load(f)
     from hclmm.datasets import ObjectCropDataset
@@ -538,23 +532,17 @@ def test_suite_knn_task_end_to_end(toy_root, pretrain_ckpt, backbone_file,
     assert all(r['checkpoint'] is None for r in random_runs)
 
     # the same number from the tool on the backbone extracted by hand
-    knn_tool = _load_tool(
-        osp.join(REPO, 'tools', 'benchmarks', 'classification',
-                 'knn_eval.py'), 'knn_eval_direct')
     direct = tmp_path / 'direct'
-    sys_argv = sys.argv
-    sys.argv = [
-        'knn_eval.py', osp.join(CLS, 'toy_scenes',
-                                'resnet18_knn-k20-t0.07_toy-scenes.py'),
+    run_cli([
+        sys.executable,
+        osp.join(REPO, 'tools', 'benchmarks', 'classification',
+                 'knn_eval.py'),
+        osp.join(CLS, 'toy_scenes', 'resnet18_knn-k20-t0.07_toy-scenes.py'),
         '--checkpoint', backbone_file, '--work-dir', str(direct),
         '--cfg-options', f'train_dataloader.dataset.data_root={toy_root}',
         f'val_dataloader.dataset.data_root={toy_root}',
         'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0'
-    ]
-    try:
-        knn_tool.main()
-    finally:
-        sys.argv = sys_argv
+    ])
     by_hand = json.loads((direct / 'knn_k20_t0.07.json').read_text())
     assert by_hand['top1'] == pytest.approx(hcl['seeds']['0'])
 

@@ -1,14 +1,16 @@
-"""Side-by-side table of zero-shot results (the demo's report).
+"""Side-by-side table of zero-shot and transfer results (the demo's report).
 
 Usage:
-    python tools/analysis_tools/demo_report.py --run HCL=DIR1 --run baseline=DIR2 \
-        [--compare HCL:baseline] [--transfer TRANSFER_JSON] \
-        --out work_dirs/demo/report.md
+    python tools/analysis_tools/demo_report.py --run HCL=DIR1 \
+        --run baseline=DIR2 [--compare HCL:baseline] \
+        [--transfer TRANSFER_JSON] --out work_dirs/demo/report.md
 
-Each DIR holds a ``zero_shot.json`` written by ``tools/analysis_tools/zero_shot.py``
-and its plots. ``TRANSFER_JSON`` is the ``transfer.json`` of
-``tools/benchmarks/transfer.py`` (its init names as columns, the runs' names
-first where they match).
+Each DIR holds a ``zero_shot.json`` written by
+``tools/analysis_tools/zero_shot.py`` and its plots. ``TRANSFER_JSON`` is the
+``transfer.json`` of ``tools/benchmarks/transfer.py`` (its init names as
+columns, the runs' names first where they match). The report compares; each
+difference reads "higher", "lower" or "within noise" by the rule it states
+once (``--noise``, ``--transfer-noise``).
 """
 import argparse
 import json
@@ -22,18 +24,14 @@ METRICS = [
     ('retrieval_recall_at_1', 'scene -> object recall@1'),
     ('retrieval_class_map', 'scene -> object class-level mAP'),
     ('retrieval_class_recall_at_1', 'scene -> object class-level recall@1'),
-    ('ooc_auroc', 'out-of-context AUROC (default score)'),
+    ('ooc_auroc', 'out-of-context AUROC (unusual company)'),
     ('object_knn_top1', 'object kNN top-1'),
     ('num_scenes', 'scenes'),
     ('num_objects', 'objects'),
 ]
-# rows added under a metric: its value for every score of a by-score dict
-BY_SCORE = {
-    'retrieval_class_map': ('retrieval_class_map_by_score',
-                            'class-level mAP, ranking'),
-    'ooc_auroc': ('ooc_auroc_by_score', 'out-of-context AUROC, score'),
-}
+COUNTS = {'num_scenes', 'num_objects'}
 PLOTS = ['norm_hist.png', 'poincare_disk.png', 'retrieval_examples.png']
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -42,46 +40,49 @@ def parse_args():
         help='NAME=DIR with DIR/zero_shot.json; repeat for each run')
     parser.add_argument(
         '--compare', action='append', default=[],
-        help='RUN:BASELINE: add the checks of RUN against BASELINE (norm '
-        'AUROC >= 0.9 and above, retrieval mAP above, object kNN within 2 '
-        'points or better, class-level mAP above, out-of-context AUROC >= '
-        '0.75 and above); repeatable')
+        help='RUN:BASELINE: add a column with the difference of RUN from '
+        'BASELINE on every zero-shot metric; repeatable')
     parser.add_argument(
         '--transfer', help='transfer.json of tools/benchmarks/transfer.py: '
         'adds its table (one row per task) and the differences of the '
         'first column from the others')
+    parser.add_argument(
+        '--noise', type=float, default=0.05,
+        help='zero-shot differences up to this read "within noise". '
+        'Defaults to 0.05')
+    parser.add_argument(
+        '--transfer-noise', type=float, default=0.02,
+        help='a transfer difference with a one-seed column reads "within '
+        'noise" up to this fraction of the larger mean. Defaults to 0.02')
     parser.add_argument('--out', required=True, help='markdown file to write')
     return parser.parse_args()
 
 
-def compare_checks(name, res, base_name, base):
-    """Markdown lines checking run ``res`` against ``base``."""
+def reading(diff, noise):
+    """``higher``, ``lower`` or ``within noise``."""
+    if abs(diff) <= noise:
+        return 'within noise'
+    return 'higher' if diff > 0 else 'lower'
 
-    def get(r, key):
-        v = r.get(key)
-        return float('nan') if v is None else float(v)
 
-    auroc, b_auroc = get(res, 'scene_object_norm_auroc'), get(
-        base, 'scene_object_norm_auroc')
-    mean_ap, b_map = get(res, 'retrieval_map'), get(base, 'retrieval_map')
-    knn, b_knn = get(res, 'object_knn_top1'), get(base, 'object_knn_top1')
-    cmap, b_cmap = get(res, 'retrieval_class_map'), get(
-        base, 'retrieval_class_map')
-    ooc, b_ooc = get(res, 'ooc_auroc'), get(base, 'ooc_auroc')
-    checks = [
-        (f'norm AUROC {auroc:.3f} >= 0.9 and > {base_name} {b_auroc:.3f}',
-         auroc >= 0.9 and auroc > b_auroc),
-        (f'retrieval mAP {mean_ap:.3f} > {base_name} {b_map:.3f}',
-         mean_ap > b_map),
-        (f'object kNN {knn:.3f} >= {base_name} {b_knn:.3f} - 0.02',
-         knn >= b_knn - 0.02),
-        (f'class-level retrieval mAP {cmap:.3f} > {base_name} {b_cmap:.3f}',
-         cmap > b_cmap),
-        (f'out-of-context AUROC {ooc:.3f} >= 0.75 and > {base_name} '
-         f'{b_ooc:.3f}', ooc >= 0.75 and ooc > b_ooc),
-    ]
-    return [f'- {name}: {text}: **{"pass" if ok else "FAIL"}**'
-            for text, ok in checks]
+def rule_text(noise, transfer_noise):
+    """The one statement of how differences are read."""
+    return (f'A difference reads *higher* or *lower* when it is larger '
+            f'than the noise, else *within noise*. Noise: {noise:g} for the '
+            'zero-shot metrics (the seed-to-seed standard deviation of the '
+            "demo's 8-epoch runs is 0.01-0.05, docs/zero_shot.md); for a "
+            'transfer task, twice the larger standard deviation over seeds '
+            f'of the two columns, or {100 * transfer_noise:g}% of the larger '
+            'mean where a column has one seed.')
+
+
+def compare_cell(res, base, key, noise):
+    """``higher (+0.123)`` etc. for one metric, or ``–``."""
+    value, ref = res.get(key), base.get(key)
+    if key in COUNTS or value is None or ref is None:
+        return '–'
+    diff = float(value) - float(ref)
+    return f'{reading(diff, noise)} ({diff:+.3f})'
 
 
 def fmt(value):
@@ -92,7 +93,18 @@ def fmt(value):
     return str(value)
 
 
-def transfer_lines(table, names):
+def transfer_diff(cell, ref, rel_noise):
+    """``+1.50 (higher)``: the difference of two transfer.json cells'
+    means and its reading (see :func:`rule_text`)."""
+    diff = cell['mean'] - ref['mean']
+    if len(cell['seeds']) > 1 and len(ref['seeds']) > 1:
+        noise = 2 * max(cell.get('std') or 0, ref.get('std') or 0)
+    else:
+        noise = rel_noise * max(abs(cell['mean']), abs(ref['mean']))
+    return f'{diff:+.2f} ({reading(diff, noise)})'
+
+
+def transfer_lines(table, names, noise=0.02):
     """Markdown lines of a transfer.json ``table`` ({task: {init: cell}}):
     inits as columns (those in ``names`` first, in that order), the mean
     over seeds (+- std when there are several), then the differences of
@@ -119,8 +131,10 @@ def transfer_lines(table, names):
     lines += ['', 'Differences of means:', '']
     first = inits[0] if inits else None
     for task, cells in table.items():
-        diffs = [f'{first} − {i} {cells[first]["mean"] - cells[i]["mean"]:+.2f}'
-                 for i in inits[1:] if first in cells and i in cells]
+        diffs = [
+            f'{first} − {i} {transfer_diff(cells[first], cells[i], noise)}'
+            for i in inits[1:] if first in cells and i in cells
+        ]
         lines.append(f'- {task}: ' + (', '.join(diffs) or '–'))
     lines += ['', 'Each task\'s config and protocol: the transfer suite '
               '(`tools/benchmarks/transfer.py`, docs/transfer.md); its own '
@@ -129,9 +143,9 @@ def transfer_lines(table, names):
 
 
 def build_report(runs, out_path, compare=(), transfer=None,
-                 transfer_png=None):
-    """Return the markdown report for ``runs`` = [(name, dir)] and the
-    checks of ``compare`` = [(name, baseline_name)]."""
+                 transfer_png=None, noise=0.05, transfer_noise=0.02):
+    """Return the markdown report for ``runs`` = [(name, dir)], with a
+    difference column for each ``compare`` = [(name, baseline_name)]."""
     results = []
     for name, run_dir in runs:
         path = osp.join(run_dir, 'zero_shot.json')
@@ -140,36 +154,25 @@ def build_report(runs, out_path, compare=(), transfer=None,
         with open(path) as f:
             results.append(json.load(f))
     names = [n for n, _ in runs]
-    lines = ['# Zero-shot scene-object report', '',
-             '| metric | ' + ' | '.join(names) + ' |',
-             '|---|' + '---|' * len(names)]
-    for key, label in METRICS:
-        lines.append(f'| {label} | ' +
-                     ' | '.join(fmt(r.get(key)) for r in results) + ' |')
-        by_score = BY_SCORE.get(key)
-        if by_score is not None:
-            dict_key, row_label = by_score
-            scores = []
-            for r in results:
-                for name in r.get(dict_key) or {}:
-                    if name not in scores:
-                        scores.append(name)
-            for score in scores:
-                lines.append(f'| {row_label} `{score}` | ' + ' | '.join(
-                    fmt((r.get(dict_key) or {}).get(score))
-                    for r in results) + ' |')
     by_name = dict(zip(names, results))
-    if compare:
-        lines += ['', '## Checks', '']
-        for name, base_name in compare:
-            for n in (name, base_name):
-                if n not in by_name:
-                    raise SystemExit(f'--compare names {n!r}, which is not a '
-                                     f'--run (runs: {names})')
-            lines += compare_checks(name, by_name[name], base_name,
-                                    by_name[base_name])
+    for name, base_name in compare:
+        for n in (name, base_name):
+            if n not in by_name:
+                raise SystemExit(f'--compare names {n!r}, which is not a '
+                                 f'--run (runs: {names})')
+    columns = names + [f'{n} vs {b}' for n, b in compare]
+    lines = ['# Zero-shot scene-object report', '',
+             rule_text(noise, transfer_noise), '',
+             '| metric | ' + ' | '.join(columns) + ' |',
+             '|---|' + '---|' * len(columns)]
+    for key, label in METRICS:
+        cells = [fmt(r.get(key)) for r in results] + [
+            compare_cell(by_name[n], by_name[b], key, noise)
+            for n, b in compare
+        ]
+        lines.append(f'| {label} | ' + ' | '.join(cells) + ' |')
     if transfer is not None:
-        lines += transfer_lines(transfer, names)
+        lines += transfer_lines(transfer, names, transfer_noise)
     lines += ['', '## Plots', '']
     out_dir = osp.dirname(osp.abspath(out_path))
     if transfer_png and osp.isfile(transfer_png):
@@ -207,7 +210,8 @@ def main():
             transfer = json.load(f)
     png = osp.join(osp.dirname(args.transfer), 'transfer.png') \
         if args.transfer else None
-    report = build_report(runs, args.out, compare, transfer, png)
+    report = build_report(runs, args.out, compare, transfer, png, args.noise,
+                          args.transfer_noise)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     with open(args.out, 'w') as f:
         f.write(report)

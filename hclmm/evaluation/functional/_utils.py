@@ -1,8 +1,7 @@
 """Small helpers shared by the metric functions."""
 import numpy as np
-from scipy.stats import rankdata
 
-__all__ = ['to_numpy', 'average_ranks', 'merge_close_values']
+__all__ = ['to_numpy', 'merge_close_values']
 
 
 def to_numpy(x, dtype=None) -> np.ndarray:
@@ -18,18 +17,6 @@ def to_numpy(x, dtype=None) -> np.ndarray:
     if hasattr(x, 'detach'):  # torch.Tensor without importing torch here
         x = x.detach().cpu().numpy()
     return np.asarray(x, dtype=dtype)
-
-
-def average_ranks(x) -> np.ndarray:
-    """1-based ranks of a 1-D array; tied values share their average rank
-    (:func:`scipy.stats.rankdata`).
-
-    ``average_ranks([10, 20, 20, 30]) == [1, 2.5, 2.5, 4]``.
-    """
-    x = to_numpy(x)
-    if x.ndim != 1:
-        raise ValueError(f'expected a 1-D array, got shape {x.shape}')
-    return rankdata(x).astype(np.float64)
 
 
 def merge_close_values(x, rtol: float = 1e-6) -> np.ndarray:

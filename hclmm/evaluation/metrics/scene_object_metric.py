@@ -8,9 +8,8 @@ from mmengine.evaluator import BaseMetric
 
 from hclmm.geometry import Euclidean, check_manifold
 from hclmm.registry import METRICS
-from ..knn_eval import embedding_knn_top1
-from ..zero_shot import (DEFAULT_OOC_SCORE, DEFAULT_RETRIEVAL_SCORE,
-                         zero_shot_metrics)
+from ..embedding_knn import embedding_knn_top1
+from ..zero_shot import DEFAULT_RETRIEVAL_SCORE, zero_shot_metrics
 
 __all__ = ['SceneObjectMetric']
 
@@ -29,22 +28,31 @@ class SceneObjectMetric(BaseMetric):
     scene or object crop) and a model whose ``predict`` mode writes
     ``embedding``, ``backbone_feat`` and the metainfo ``manifold`` (the
     :class:`~hclmm.geometry.Manifold` object of the embeddings; none:
-    Euclidean), as the HCL algorithms and their baseline twins do. Results of all processes are
-    gathered and put back in dataset order, so N processes report what one
-    does. Reported (prefix ``zero_shot/``): the keys of
-    :func:`~hclmm.evaluation.zero_shot_metrics` with
-    ``ooc_auroc_by_score`` flattened to ``ooc_auroc_<score>`` and
-    ``retrieval_class_map_by_score`` to ``retrieval_class_map_<score>``, plus
+    Euclidean), as the HCL algorithms and their baseline twins do. Results
+    of all processes are gathered and put back in dataset order, so N
+    processes report what one does. Reported (prefix ``zero_shot/``): the
+    keys of :func:`~hclmm.evaluation.zero_shot_metrics` (the norm
+    separation of scenes and objects, the label-count correlation,
+    scene -> object retrieval at instance and class level, the
+    out-of-context AUROC and the object kNN), plus
     ``object_knn_top1_backbone`` (leave-one-out kNN of the objects on
     L2-normalised backbone features) and the mean norms ``scene_norm`` and
-    ``object_norm``. Undefined values are left out.
+    ``object_norm``. With ``extra_scores``, also every candidate ranking
+    and out-of-context score: ``ooc_auroc_by_score`` flattened to
+    ``ooc_auroc_<score>`` and ``retrieval_class_map_by_score`` to
+    ``retrieval_class_map_<score>``. Undefined values are left out.
 
     Args:
-        ooc_score (str): The score behind ``ooc_auroc``. Defaults to
-            :data:`~hclmm.evaluation.DEFAULT_OOC_SCORE`.
+        ooc_score (str, optional): The score behind ``ooc_auroc``.
+            Defaults to the unusual company
+            (:data:`~hclmm.evaluation.DEFAULT_OOC_SCORE`).
         retrieval_score (str): The ranking behind ``retrieval_*``. Defaults
             to :data:`~hclmm.evaluation.DEFAULT_RETRIEVAL_SCORE`.
         knn_k (int): Neighbours of the kNN classifiers. Defaults to 1.
+        extra_scores (bool): Also report the candidate scores
+            (:data:`~hclmm.evaluation.EXTRA_SCORE_KEYS`); the zero-shot
+            tool then writes the out-of-context diagnostics too.
+            Defaults to False.
         collect_device (str): ``'cpu'`` or ``'gpu'``. Defaults to 'cpu'.
         prefix (str, optional): Defaults to ``'zero_shot'``.
     """
@@ -55,12 +63,14 @@ class SceneObjectMetric(BaseMetric):
                  ooc_score: Optional[str] = None,
                  retrieval_score: Optional[str] = None,
                  knn_k: int = 1,
+                 extra_scores: bool = False,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.ooc_score = ooc_score
         self.retrieval_score = retrieval_score or DEFAULT_RETRIEVAL_SCORE
         self.knn_k = int(knn_k)
+        self.extra_scores = bool(extra_scores)
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
@@ -156,7 +166,8 @@ class SceneObjectMetric(BaseMetric):
             scene_feats=data['scene_feats'],
             ooc_score=self.ooc_score,
             retrieval_score=self.retrieval_score,
-            knn_k=self.knn_k)
+            knn_k=self.knn_k,
+            extra_scores=self.extra_scores)
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         data = self.assemble(results)
@@ -173,11 +184,11 @@ class SceneObjectMetric(BaseMetric):
         labels = data['object_labels']
         metrics = dict(report)
         for key in ('ooc_auroc', 'retrieval_class_map'):
-            by_score = metrics.pop(f'{key}_by_score') or {}
+            by_score = metrics.pop(f'{key}_by_score', None) or {}
             for name, value in by_score.items():
                 metrics[f'{key}_{name}'] = value
-        metrics.pop('ooc_score')
-        metrics.pop('retrieval_score')
+        metrics.pop('ooc_score', None)
+        metrics.pop('retrieval_score', None)
         metrics['scene_norm'] = float(
             manifold.dist0(scene_points.double()).mean())
         if len(labels):
