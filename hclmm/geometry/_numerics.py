@@ -7,13 +7,13 @@ and float64 inputs keep their dtype.
 """
 import functools
 import math
-from typing import Union
+from typing import Optional, Union
 
 import torch
 
 __all__ = [
     'MIN_NORM', 'MIN_SQ', 'MAX_ARCOSH_ARG', 'ANGLE_EPS', 'float32_math',
-    'as_curvature', 'safe_norm', 'arcosh1p'
+    'as_curvature', 'safe_norm', 'arcosh1p', 'pairwise_arcosh1p_'
 ]
 
 #: Smallest Euclidean norm used as a divisor. Zero vectors have no
@@ -164,3 +164,60 @@ def arcosh1p(w: torch.Tensor) -> torch.Tensor:
         Tensor: ``sqrt(c) d``, same shape.
     """
     return _Arcosh1p.apply(w)
+
+
+class _PairwiseArcosh1p(torch.autograd.Function):
+    """``scale * arcosh(1 + w)`` in place on ``w`` (see
+    :func:`pairwise_arcosh1p_`)."""
+
+    @staticmethod
+    def forward(ctx, w, scale, buffer):
+        ctx.mark_dirty(w)
+        w.clamp_(MIN_SQ, MAX_ARCOSH_ARG)
+        # sqrt(w^2 + 2w) / sqrt(2), the one temporary N x K matrix
+        root = torch.addcmul(w, w, w, value=0.5, out=buffer).sqrt_()
+        if ctx.needs_input_grad[0]:
+            # where w was clamped the gradient is zero, as clamp's own
+            clamped = w.le(MIN_SQ).logical_or_(w.ge(MAX_ARCOSH_ARG))
+        w.add_(root, alpha=math.sqrt(2)).log1p_().mul_(scale)
+        if ctx.needs_input_grad[0]:
+            # d (scale arcosh(1 + w))/dw = scale/sqrt(w^2 + 2w)
+            inv = root.reciprocal_().mul_(scale * (1 / math.sqrt(2)))
+            ctx.save_for_backward(inv.masked_fill_(clamped, 0))
+        return w
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):
+        inv, = ctx.saved_tensors
+        return grad * inv, None, None
+
+
+def pairwise_arcosh1p_(w: torch.Tensor,
+                       scale: torch.Tensor,
+                       buffer: Optional[torch.Tensor] = None
+                       ) -> torch.Tensor:
+    """``scale * arcosh(1 + w)`` of a matrix of all pairs, in place.
+
+    The same values as ``arcosh1p(w) * scale`` (same clamps, same
+    operations), computed in ``w`` itself: the N x K matrices are the whole
+    cost of pairwise distances, and every fresh one costs a pass of page
+    faults (under several threads also their lock), so the forward makes
+    one temporary instead of four and the backward keeps one matrix.
+
+    Args:
+        w (Tensor): ``cosh(sqrt(c) d) - 1`` for all pairs, a fresh
+            contiguous tensor that nothing else reads (e.g. the output of
+            the matrix product); overwritten.
+        scale (Tensor): 0-dim factor, ``1/sqrt(c)``. When it needs a
+            gradient (learnable curvature) the result is
+            ``arcosh1p(w) * scale``, out of place.
+        buffer (Tensor, optional): A tensor shaped like ``w`` that may be
+            overwritten, for the temporary. Defaults to None (allocated).
+
+    Returns:
+        Tensor: ``w``, now ``scale * arcosh(1 + w)``.
+    """
+    if scale.requires_grad and torch.is_grad_enabled():
+        return arcosh1p(w) * scale
+    return _PairwiseArcosh1p.apply(w, scale.detach(), buffer)
