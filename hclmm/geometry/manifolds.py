@@ -37,8 +37,7 @@ class Manifold(nn.Module):
 
     Args:
         c (float): Curvature magnitude ``c`` (the space has curvature
-            ``-c``); 0 is flat space (a :class:`FlatCurvature`).
-            Defaults to 1.0.
+            ``-c``), > 0 for the hyperbolic models. Defaults to 1.0.
         learnable (bool): Learn ``log c``, clamped to ``[c/10, 10c]``.
             Defaults to False.
     """
@@ -61,13 +60,11 @@ class Manifold(nn.Module):
 
     def __init__(self, c: float = 1.0, learnable: bool = False) -> None:
         super().__init__()
-        if c == 0:
-            if learnable:
-                raise ValueError('flat space (c = 0) has no learnable '
-                                 'curvature')
-            self.curvature = FlatCurvature()
-        else:
-            self.curvature = Curvature(c, learnable=learnable)
+        self.curvature = self.build_curvature(c, learnable)
+
+    def build_curvature(self, c: float, learnable: bool) -> nn.Module:
+        """The ``curvature`` module: a :class:`Curvature` (``c > 0``)."""
+        return Curvature(c, learnable=learnable)
 
     @property
     def c(self) -> torch.Tensor:
@@ -76,8 +73,6 @@ class Manifold(nn.Module):
 
     def c_value(self) -> Optional[float]:
         """The curvature magnitude as a Python number (None if flat)."""
-        if isinstance(self.curvature, FlatCurvature):
-            return None
         return float(self.c.detach())
 
     def config(self) -> dict:
@@ -313,6 +308,15 @@ class Euclidean(Manifold):
 
     def __init__(self) -> None:
         super().__init__(c=0.0)
+
+    def build_curvature(self, c, learnable):
+        """A :class:`FlatCurvature`: ``c = 0``, never learnt."""
+        if c != 0 or learnable:
+            raise ValueError('flat space has the fixed curvature c = 0')
+        return FlatCurvature()
+
+    def c_value(self):
+        return None
 
     def disk_radius(self, radii):
         """Radii divided by the largest one (all 0 if it is 0)."""

@@ -9,8 +9,8 @@ import geoopt.manifolds.stereographic.math as gsm
 import pytest
 import torch
 
-from hclmm.geometry import (Euclidean, Lorentz, Manifold, PoincareBall,
-                            build_manifold)
+from hclmm.geometry import (Euclidean, FlatCurvature, Lorentz, Manifold,
+                            PoincareBall, build_manifold)
 from hclmm.models.losses import EntailmentConeLoss
 
 C = 0.25  # exact in float32, so float64 references see the same curvature
@@ -95,8 +95,12 @@ def test_every_model_runs_the_base_init_and_answers_every_method():
         assert m.disk_boundary_label
         assert (m.disk_radius([0.0, 1.0, 2.0]) < 1).all() or \
             isinstance(m, Euclidean)
+    assert isinstance(models[2].curvature, FlatCurvature)
+    assert models[2].c_value() is None and models[2].state_dict() == {}
     with pytest.raises(ValueError, match='flat space'):
-        Manifold(c=0, learnable=True)
+        models[2].build_curvature(0.0, learnable=True)
+    with pytest.raises(ValueError, match='curvature'):
+        PoincareBall(0.0)
 
 
 @pytest.mark.parametrize('r', [0.5, 2.3, 4.6])
