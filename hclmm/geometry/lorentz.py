@@ -156,9 +156,7 @@ def lorentz_pairwise_dist(x: torch.Tensor, y: torch.Tensor,
     scaled_time_y = (half_c * (1 / c + y2)).sqrt().transpose(-1, -2)
     time_diff = scaled_time_x - scaled_time_y
     w.addcmul_(time_diff, time_diff, value=-1)
-    # time_diff is free once subtracted, unless autograd keeps it
-    return pairwise_arcosh1p_(
-        w, c.rsqrt(), None if time_diff.requires_grad else time_diff)
+    return pairwise_arcosh1p_(w, c.rsqrt())
 
 
 @float32_math
