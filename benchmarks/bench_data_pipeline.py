@@ -50,7 +50,7 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 def color_jitter(backend):
     return dict(type='RandomApply', prob=0.8, transforms=[
         dict(type='ColorJitter', brightness=0.4, contrast=0.4,
-             saturation=0.4, hue=0.1, backend=backend)
+             saturation=0.4, hue=0.1, backend=backend, hue_backend='cv2')
     ])
 
 
@@ -62,7 +62,7 @@ def moco_view_pipeline(size, backend):
         dict(type='RandomGrayscale', prob=0.2, keep_channels=True,
              channel_weights=(0.114, 0.587, 0.2989)),
         dict(type='GaussianBlur', magnitude_range=(0.1, 2.0),
-             magnitude_std='inf', prob=0.5),
+             magnitude_std='inf', prob=0.5, backend='cv2'),
         dict(type='RandomFlip', prob=0.5),
     ]
 
@@ -72,7 +72,7 @@ def scene_view_pipeline(size, backend):
         dict(type='Resize', scale=(size, size), keep_ratio=False),
         color_jitter(backend),
         dict(type='GaussianBlur', magnitude_range=(0.1, 2.0),
-             magnitude_std='inf', prob=0.5),
+             magnitude_std='inf', prob=0.5, backend='cv2'),
         dict(type='RandomFlip', prob=0.5),
     ]
 

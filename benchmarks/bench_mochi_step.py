@@ -36,7 +36,7 @@ from hclmm.utils import register_all_modules
 HYP_HEAD = dict(
     type='HyperbolicContrastiveHead',
     manifold=dict(type='PoincareBall', c=0.1),
-    clip_r=2.3,
+    clip_r=4.6,
     loss=dict(type='HyperbolicInfoNCELoss', temperature=0.2))
 
 

@@ -3,8 +3,8 @@
 # iterations (`configs/_base_/models/hcl_head.py`, the head of the ResNet-50
 # configs, with a 4,096-key queue; docs/hcl.md, "What the toy runs show"):
 # - the paper's hyperbolic scene-object InfoNCE (c 0.05, T 0.2, weight 0.1,
-#   clip 2.3);
-# - scale_norm: each batch is rescaled to a geometric-mean radius of 1.5, so
+#   clipped at distance 4.6 from the origin);
+# - scale_norm: each batch is rescaled to a geometric-mean distance of 3.0, so
 #   the loss cannot inflate every norm until all points sit on the clipping
 #   sphere (where clipping removes the radial gradient);
 # - online_pair: scenes and objects also pass the online encoder together,

@@ -1,5 +1,5 @@
 # HCL on MoCo v2, ResNet-18, the toy scenes, with the paper's loss alone (the
-# reference recipe's head: clip 2.3, c 0.05, T 0.2, weight 0.1): the toy
+# reference recipe's head: clip 4.6, c 0.05, T 0.2, weight 0.1): the toy
 # recipe without scale normalisation, online pair, entailment cone and
 # norm-only gradients. `make demo` runs it next to the recipe and the
 # baseline; its norms all reach the clipping sphere and

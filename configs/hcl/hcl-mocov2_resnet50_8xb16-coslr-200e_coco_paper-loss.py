@@ -1,5 +1,5 @@
 # The paper-loss twin of `hcl-mocov2_resnet50_8xb16-coslr-200e_coco.py`: the reference's hyperbolic
-# InfoNCE alone (clip 2.3, c 0.05, T 0.2, weight 0.1), without the scale
+# InfoNCE alone (clip 4.6, c 0.05, T 0.2, weight 0.1), without the scale
 # normalisation, the online pair, the entailment cone and norm-only gradients.
 # On one GPU every norm reached the clipping sphere within the first epoch
 # (docs/hcl.md); HyperbolicSaturationHook warns when that happens.

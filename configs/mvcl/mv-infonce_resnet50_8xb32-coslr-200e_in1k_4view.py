@@ -15,7 +15,8 @@ view_pipeline = [
                 brightness=0.8,
                 contrast=0.8,
                 saturation=0.8,
-                hue=0.2)
+                hue=0.2,
+                hue_backend='cv2')
         ],
         prob=0.8),
     dict(
@@ -27,7 +28,8 @@ view_pipeline = [
         type='GaussianBlur',
         magnitude_range=(0.1, 2.0),
         magnitude_std='inf',
-        prob=0.5),
+        prob=0.5,
+        backend='cv2'),
 ]
 train_pipeline = [
     dict(type='LoadImageFromFile'),

@@ -13,7 +13,8 @@ import torch
 
 __all__ = [
     'MIN_NORM', 'MIN_SQ', 'MAX_ARCOSH_ARG', 'ANGLE_EPS', 'float32_math',
-    'as_curvature', 'safe_norm', 'arcosh1p'
+    'as_curvature', 'safe_norm', 'arcosh1p', 'pairwise_arcosh1p_',
+    'PAIRWISE_BLOCK'
 ]
 
 #: Smallest Euclidean norm used as a divisor. Zero vectors have no
@@ -164,3 +165,74 @@ def arcosh1p(w: torch.Tensor) -> torch.Tensor:
         Tensor: ``sqrt(c) d``, same shape.
     """
     return _Arcosh1p.apply(w)
+
+
+#: Elements per pass of :func:`pairwise_arcosh1p_` (1 MiB of float32):
+#: the passes over one block run while it is in the cache.
+PAIRWISE_BLOCK = 1 << 18
+
+
+class _PairwiseArcosh1p(torch.autograd.Function):
+    """``scale * arcosh(1 + w)`` in place on ``w`` (see
+    :func:`pairwise_arcosh1p_`)."""
+
+    @staticmethod
+    def forward(ctx, w, scale):
+        ctx.mark_dirty(w)
+        needs_grad = ctx.needs_input_grad[0]
+        flat = w.view(-1)
+        block = min(PAIRWISE_BLOCK, flat.numel())
+        # the derivative scale/sqrt(w^2 + 2w), kept for backward, or a
+        # scratch block
+        inv = torch.empty_like(flat) if needs_grad else flat.new_empty(block)
+        inv_factor = scale * (1 / math.sqrt(2))
+        for start in range(0, flat.numel(), block):
+            seg = flat[start:start + block]
+            root = inv[start:start + block] if needs_grad else \
+                inv[:seg.numel()]
+            seg.clamp_(MIN_SQ, MAX_ARCOSH_ARG)
+            # sqrt(w^2 + 2w) / sqrt(2)
+            torch.addcmul(seg, seg, seg, value=0.5, out=root).sqrt_()
+            if needs_grad:
+                # zero where w was clamped, like the gradient of clamp
+                clamped = seg.le(MIN_SQ).logical_or_(seg.ge(MAX_ARCOSH_ARG))
+            seg.add_(root, alpha=math.sqrt(2)).log1p_().mul_(scale)
+            if needs_grad:
+                root.reciprocal_().mul_(inv_factor).masked_fill_(clamped, 0)
+        if needs_grad:
+            ctx.save_for_backward(inv.view_as(w))
+        return w
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):
+        inv, = ctx.saved_tensors
+        return grad * inv, None
+
+
+def pairwise_arcosh1p_(w: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """``scale * arcosh(1 + w)`` of a matrix of all pairs, in place.
+
+    The same values as ``arcosh1p(w) * scale`` (same clamps, same
+    operations), computed in ``w`` itself, block by block: the N x K
+    matrices are the whole cost of pairwise distances. Every fresh one
+    costs a pass of page faults (under several threads also their lock),
+    so the forward makes none beyond ``w`` (the backward keeps one), and
+    the five passes over a block of :data:`PAIRWISE_BLOCK` elements run
+    while it is in the cache.
+
+    Args:
+        w (Tensor): ``cosh(sqrt(c) d) - 1`` for all pairs, a fresh tensor
+            that nothing else reads (the output of the matrix product);
+            overwritten when contiguous.
+        scale (Tensor): 0-dim factor, ``1/sqrt(c)``. When it needs a
+            gradient (learnable curvature) or ``w`` is not contiguous the
+            result is ``arcosh1p(w) * scale``, out of place.
+
+    Returns:
+        Tensor: ``scale * arcosh(1 + w)``.
+    """
+    if (scale.requires_grad and torch.is_grad_enabled()) or \
+            not w.is_contiguous() or w.numel() == 0:
+        return arcosh1p(w) * scale
+    return _PairwiseArcosh1p.apply(w, scale.detach())

@@ -24,7 +24,7 @@ from typing import Union
 import torch
 
 from ._numerics import (ANGLE_EPS, MIN_SQ, arcosh1p, as_curvature,
-                        float32_math, safe_norm)
+                        float32_math, pairwise_arcosh1p_, safe_norm)
 
 __all__ = [
     'lorentz_time', 'lorentz_expmap0', 'lorentz_logmap0', 'lorentz_dist',
@@ -155,8 +155,8 @@ def lorentz_pairwise_dist(x: torch.Tensor, y: torch.Tensor,
     scaled_time_x = (half_c * (1 / c + x2)).sqrt()
     scaled_time_y = (half_c * (1 / c + y2)).sqrt().transpose(-1, -2)
     time_diff = scaled_time_x - scaled_time_y
-    w = torch.addcmul(w, time_diff, time_diff, value=-1)
-    return arcosh1p(w) * c.rsqrt()
+    w.addcmul_(time_diff, time_diff, value=-1)
+    return pairwise_arcosh1p_(w, c.rsqrt())
 
 
 @float32_math

@@ -13,6 +13,7 @@ is implied as in MERU), or plain vectors (Euclidean).
 """
 from typing import Optional, Union
 
+import numpy as np
 import torch
 import torch.nn as nn
 
@@ -29,21 +30,41 @@ __all__ = ['Manifold', 'PoincareBall', 'Lorentz', 'Euclidean',
 class Manifold(nn.Module):
     """Interface of a model of (hyperbolic or flat) space.
 
+    Every model runs this ``__init__`` and answers every method below;
+    what differs between models (the scale of the exponential map, the
+    plot coordinates and labels) is asked of the object, never branched on
+    by name.
+
     Args:
         c (float): Curvature magnitude ``c`` (the space has curvature
-            ``-c``). Defaults to 1.0.
+            ``-c``), > 0 for the hyperbolic models. Defaults to 1.0.
         learnable (bool): Learn ``log c``, clamped to ``[c/10, 10c]``.
             Defaults to False.
     """
 
     #: Short name, used in logs, file names and JSON reports.
     name = 'manifold'
-    #: Whether norms are hyperbolic distances to the origin.
-    hyperbolic = True
+    #: Human-readable name of the model, for plots and reports.
+    title = 'manifold'
+    #: ``dist0(expmap0(u)) / |u|``: the distance to the origin reached per
+    #: unit of tangent length at the origin (2 on the Poincare ball with
+    #: its usual metric, 1 on the hyperboloid and in flat space).
+    origin_speed = 1.0
+    #: Axis label of a histogram of :meth:`dist0`.
+    norm_label = 'hyperbolic distance to the origin'
+    #: What :meth:`disk_radius` shows, for plot titles.
+    disk_caption = ('radius = distance to the origin, direction = PCA of '
+                    'directions')
+    #: What the unit circle of :meth:`disk_radius` stands for.
+    disk_boundary_label = 'boundary (infinitely far)'
 
     def __init__(self, c: float = 1.0, learnable: bool = False) -> None:
         super().__init__()
-        self.curvature = Curvature(c, learnable=learnable)
+        self.curvature = self.build_curvature(c, learnable)
+
+    def build_curvature(self, c: float, learnable: bool) -> nn.Module:
+        """The ``curvature`` module: a :class:`Curvature` (``c > 0``)."""
+        return Curvature(c, learnable=learnable)
 
     @property
     def c(self) -> torch.Tensor:
@@ -52,10 +73,7 @@ class Manifold(nn.Module):
 
     def c_value(self) -> Optional[float]:
         """The curvature magnitude as a Python number (None if flat)."""
-        return float(self.c.detach()) if self.hyperbolic else None
-
-    #: Human-readable name of the model, for plots and reports.
-    title = 'manifold'
+        return float(self.c.detach())
 
     def config(self) -> dict:
         """A config that :func:`build_manifold` turns back into an equal
@@ -74,6 +92,26 @@ class Manifold(nn.Module):
         c = self.c_value()
         return self.title if c is None else f'{self.title} (c={c:.3g})'
 
+    def tangent_norm(self, r: Union[float, torch.Tensor]
+                     ) -> Union[float, torch.Tensor]:
+        """Length of the tangent vectors at the origin that :meth:`expmap0`
+        carries to distance ``r`` from the origin (``r / origin_speed``):
+        how a radius given as a distance (``clip_r``, ``scale_norm``)
+        becomes a length of Euclidean features, the same on every model."""
+        return r / self.origin_speed
+
+    # --- plots ------------------------------------------------------------
+    def disk_radius(self, radii: np.ndarray) -> np.ndarray:
+        """Radii in the unit disk of a 2-D plot for distances ``radii`` to
+        the origin (float64 array in, float64 array out).
+
+        A point at distance ``r`` is drawn where the Poincare disk of
+        curvature ``-c``, scaled to the unit disk, has it: at
+        ``tanh(sqrt(c) r / 2)``, so the boundary is infinitely far away.
+        """
+        radii = np.asarray(radii, dtype=np.float64)
+        return np.tanh(np.sqrt(self.c_value()) * radii / 2.0)
+
     # --- maps -------------------------------------------------------------
     def expmap0(self, u: torch.Tensor) -> torch.Tensor:
         """Tangent vectors at the origin -> points."""
@@ -90,13 +128,14 @@ class Manifold(nn.Module):
     def to_manifold(self,
                     u: torch.Tensor,
                     clip_r: Optional[float] = None) -> torch.Tensor:
-        """Clip Euclidean features to radius ``clip_r`` (None: no clip), map
-        them with :meth:`expmap0` and :meth:`project`; in float32 at least
-        (half precision goes up, float64 stays)."""
+        """Clip Euclidean features so that their points lie within distance
+        ``clip_r`` of the origin (length :meth:`tangent_norm` of it; None:
+        no clip), map them with :meth:`expmap0` and :meth:`project`; in
+        float32 at least (half precision goes up, float64 stays)."""
         with torch.autocast(device_type=u.device.type, enabled=False):
             u = u.to(torch.promote_types(u.dtype, torch.float32))
             if clip_r is not None:
-                u = P.clip_features(u, clip_r)
+                u = P.clip_features(u, self.tangent_norm(clip_r))
             return self.project(self.expmap0(u))
 
     # --- distances --------------------------------------------------------
@@ -150,6 +189,8 @@ class PoincareBall(Manifold):
 
     name = 'poincare'
     title = 'Poincare ball'
+    # dist0(expmap0(u)) = (2/sqrt c) artanh(tanh(sqrt c |u|)) = 2|u|
+    origin_speed = 2.0
 
     def __init__(self,
                  c: float = 1.0,
@@ -197,10 +238,10 @@ class Lorentz(Manifold):
 
     Functions: :mod:`hclmm.geometry.lorentz`. Every vector is a valid point,
     so :meth:`project` is the identity. Isometric to :class:`PoincareBall`
-    with the same ``c``: ``x = 2p / (1 - c|p|^2)``; note that
-    ``dist0(expmap0(u))`` is ``|u|`` here and ``2|u|`` on the ball (the
-    ball's usual metric convention), so the same hyperbolic norms need
-    tangent vectors (and clipping radii) twice as long.
+    with the same ``c``: ``x = 2p / (1 - c|p|^2)``. ``dist0(expmap0(u))``
+    is ``|u|`` here and ``2|u|`` on the ball (the ball's usual metric
+    convention, :attr:`origin_speed`); radii given as distances
+    (:meth:`to_manifold`'s ``clip_r``) mean the same points on both.
 
     Args:
         c (float): Curvature magnitude. Defaults to 1.0.
@@ -261,17 +302,35 @@ class Euclidean(Manifold):
 
     name = 'euclidean'
     title = 'Euclidean'
-    hyperbolic = False
+    norm_label = 'Euclidean norm'
+    disk_caption = 'radius / max radius, direction = PCA'
+    disk_boundary_label = 'max norm'
 
     def __init__(self) -> None:
-        nn.Module.__init__(self)
-        self.curvature = FlatCurvature()
+        super().__init__(c=0.0)
 
+    def build_curvature(self, c, learnable):
+        """A :class:`FlatCurvature`: ``c = 0``, never learnt."""
+        if c != 0 or learnable:
+            raise ValueError('flat space has the fixed curvature c = 0')
+        return FlatCurvature()
+
+    def c_value(self):
+        return None
+
+    def disk_radius(self, radii):
+        """Radii divided by the largest one (all 0 if it is 0)."""
+        radii = np.asarray(radii, dtype=np.float64)
+        top = radii.max() if radii.size else 0.0
+        return radii / top if top > 0 else np.zeros_like(radii)
+
+    @float32_math
     def expmap0(self, u):
-        return u.float()
+        return u
 
+    @float32_math
     def logmap0(self, x):
-        return x.float()
+        return x
 
     @float32_math
     def dist(self, x, y):

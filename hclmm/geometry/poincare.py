@@ -26,7 +26,7 @@ import geoopt.manifolds.stereographic.math as _gsm
 import torch
 
 from ._numerics import (ANGLE_EPS, MIN_NORM, arcosh1p, as_curvature,
-                        float32_math, safe_norm)
+                        float32_math, pairwise_arcosh1p_, safe_norm)
 
 __all__ = [
     'expmap0', 'logmap0', 'project', 'clip_features', 'mobius_add', 'dist',
@@ -200,7 +200,9 @@ def pairwise_dist(x: torch.Tensor, y: torch.Tensor,
 
     comes out of ONE matrix product of the augmented rows
     ``[-2 a_i x_i, a_i |x_i|^2, a_i]`` and ``[b_j y_j, b_j, b_j |y_j|^2]``,
-    followed by six elementwise passes (``arcosh(1 + w) / sqrt(c)``).
+    followed by six elementwise passes (``arcosh(1 + w) / sqrt(c)``) in
+    place on the product
+    (:func:`~hclmm.geometry._numerics.pairwise_arcosh1p_`).
     Leading batch dims are broadcast as in :func:`torch.matmul`.
 
     Accuracy: ``|x - y|^2`` is a difference of large terms, so its absolute
@@ -229,7 +231,7 @@ def pairwise_dist(x: torch.Tensor, y: torch.Tensor,
     # a_i b_j > 0, so clamping w at >= 0 (inside arcosh1p) is the same as
     # clamping |x_i - y_j|^2 at >= 0.
     w = torch.matmul(x_aug, y_aug.transpose(-1, -2))
-    return _dist(w, c)
+    return pairwise_arcosh1p_(w, c.rsqrt())
 
 
 @float32_math

@@ -16,11 +16,12 @@ def _unit_rows(x: np.ndarray) -> np.ndarray:
 def disk_coordinates(directions, radii, manifold: Manifold) -> np.ndarray:
     """Place points in the unit disk, keeping their radius, for plotting.
 
-    The radius is kept exactly: for a hyperbolic embedding the point is drawn
-    where a point of the same hyperbolic norm ``r`` lies in the Poincare disk
-    of curvature ``-c`` scaled to the unit disk, at Euclidean radius
-    ``tanh(sqrt(c) r / 2)`` (so the boundary circle is infinitely far away).
-    For a Euclidean embedding the radius is ``r / max(r)``.
+    The radius comes from the manifold (:meth:`Manifold.disk_radius`): for
+    a hyperbolic embedding the point is drawn where a point of the same
+    hyperbolic norm ``r`` lies in the Poincare disk of curvature ``-c``
+    scaled to the unit disk, at Euclidean radius ``tanh(sqrt(c) r / 2)``
+    (so the boundary circle is infinitely far away); for a Euclidean
+    embedding it is ``r / max(r)``.
 
     Directions are reduced to 2-D by PCA of the unit directions
     ``x / |x|`` (centred, top two principal axes) and renormalised to unit
@@ -42,12 +43,7 @@ def disk_coordinates(directions, radii, manifold: Manifold) -> np.ndarray:
     if directions.ndim != 2 or radii.shape != (directions.shape[0], ):
         raise ValueError('expected directions (N, D) and radii (N,), got '
                          f'{directions.shape} and {radii.shape}')
-    check_manifold(manifold)
-    if manifold.hyperbolic:
-        rho = np.tanh(np.sqrt(manifold.c_value()) * radii / 2.0)
-    else:
-        top = radii.max() if radii.size else 0.0
-        rho = radii / top if top > 0 else np.zeros_like(radii)
+    rho = check_manifold(manifold).disk_radius(radii)
     unit = _unit_rows(directions)
     if unit.shape[1] >= 2 and len(unit) >= 2:
         centred = unit - unit.mean(0, keepdims=True)

@@ -47,18 +47,14 @@ def _disk_plot(emb, norms, out_file, max_scenes=400, max_objects=2000):
     scene_pos = {s: i for i, s in enumerate(scenes)}
     links = [(scene_pos[owner[o]], j) for j, o in enumerate(objects)
              if owner[o] in scenes[:8]]
-    title = (f'{manifold.describe()}: radius = distance to the origin, '
-             'direction = PCA of directions')
-    if not manifold.hyperbolic:
-        title = f'{manifold.describe()}: radius / max radius, direction = PCA'
+    title = f'{manifold.describe()}: {manifold.disk_caption}'
     plot_disk_view(
         xy[:len(scenes)],
         xy[len(scenes):],
         out_file,
         links=links,
         title=title + '\n(lines: 8 scenes and their objects)',
-        boundary_label='boundary (infinitely far)'
-        if manifold.hyperbolic else 'max norm')
+        boundary_label=manifold.disk_boundary_label)
 
 
 def _retrieval_plot(emb, dataset, out_file, num_examples, top_k=5):
@@ -130,8 +126,7 @@ def plot_zero_shot_report(emb: Dict, dataset, out_dir: str,
             merged[:len(norms['scene'])],
             merged[len(norms['scene']):],
             osp.join(out_dir, 'norm_hist.png'),
-            xlabel='hyperbolic distance to the origin'
-            if manifold.hyperbolic else 'Euclidean norm',
+            xlabel=manifold.norm_label,
             title=f'norms of scenes and objects, {manifold.describe()}'),
         poincare_disk=osp.join(out_dir, 'poincare_disk.png'))
     _disk_plot(emb, norms, files['poincare_disk'])

@@ -1,7 +1,7 @@
 """hclmm's ColorJitter and GaussianBlur: the same random draws as
-mmpretrain's, the same images as the step-by-step reference (bit-identical
-where the same library does the maths, within a stated tolerance where
-OpenCV replaces Pillow)."""
+mmpretrain's, mmpretrain's images with their defaults and the same images
+as the step-by-step reference (bit-identical where the same library does
+the maths, within a stated tolerance where a config asks for OpenCV)."""
 import cv2
 import mmcv
 import numpy as np
@@ -11,7 +11,8 @@ from mmpretrain.datasets.transforms import \
 from mmpretrain.datasets.transforms import \
     GaussianBlur as MMPretrainGaussianBlur
 
-from hclmm.datasets.transforms import ColorJitter, GaussianBlur, adjust_hue
+from hclmm.datasets.transforms import (ColorJitter, GaussianBlur, adjust_hue,
+                                      sample_jitter_params)
 
 JITTER = dict(brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1)
 BLUR = dict(magnitude_range=(0.1, 2.0), magnitude_std='inf', prob=0.5)
@@ -54,12 +55,19 @@ def draws_and_outputs(transform, img, seed, n):
 @pytest.mark.filterwarnings('ignore::UserWarning')
 def test_color_jitter_same_draws_and_reference_images():
     img = photo_like()
-    ours_exact = ColorJitter(**JITTER, hue_backend='pillow')
-    ours_fast = ColorJitter(**JITTER)
+    ours_exact = ColorJitter(**JITTER)  # mmpretrain's numerics by default
+    ours_fast = ColorJitter(**JITTER, hue_backend='cv2')
     stock = MMPretrainColorJitter(**JITTER)
     np.random.seed(3)
     params = [stock._rand_params() for _ in range(12)]
     after_stock = np.random.random()
+    # hclmm's own draws: mmpretrain's numbers from the same seed
+    np.random.seed(3)
+    for want in params:
+        got = sample_jitter_params(stock)
+        np.testing.assert_array_equal(got[0], want[0])
+        assert got[1:] == want[1:]
+    assert np.random.random() == after_stock
     exact, after_exact = draws_and_outputs(ours_exact, img, 3, 12)
     fast, after_fast = draws_and_outputs(ours_fast, img, 3, 12)
     # the same random stream is consumed: the same parameter distributions
@@ -97,8 +105,8 @@ def test_color_jitter_rejects_unknown_backends():
 def test_gaussian_blur_same_draws_and_close_to_pillow():
     img = photo_like(2, size=128)
     stock = MMPretrainGaussianBlur(**BLUR)
-    ours = GaussianBlur(**BLUR)
-    exact = GaussianBlur(**BLUR, backend='pillow')
+    ours = GaussianBlur(**BLUR, backend='cv2')
+    exact = GaussianBlur(**BLUR)  # mmpretrain's numerics by default
     ref, after_ref = draws_and_outputs(stock, img, 5, 16)
     fast, after_fast = draws_and_outputs(ours, img, 5, 16)
     same, after_same = draws_and_outputs(exact, img, 5, 16)
@@ -114,7 +122,8 @@ def test_gaussian_blur_same_draws_and_close_to_pillow():
         assert d.mean() < 1.0 and np.percentile(d, 99) <= 6
     assert 4 <= blurred <= 12  # prob 0.5 of 16 draws
     # a fixed standard deviation: a real blur, close to Pillow's
-    fixed = GaussianBlur(radius=1.5, prob=1.0)(dict(img=img.copy()))['img']
+    fixed = GaussianBlur(radius=1.5, prob=1.0, backend='cv2')(
+        dict(img=img.copy()))['img']
     pil = MMPretrainGaussianBlur(radius=1.5, prob=1.0)(
         dict(img=img.copy()))['img']
     assert np.abs(fixed.astype(int) - pil).mean() < 0.5

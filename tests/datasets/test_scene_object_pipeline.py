@@ -18,12 +18,12 @@ def object_view_pipeline(size=OBJ):
              backend='pillow'),
         dict(type='RandomApply', prob=0.8, transforms=[
             dict(type='ColorJitter', brightness=0.4, contrast=0.4,
-                 saturation=0.4, hue=0.1)
+                 saturation=0.4, hue=0.1, hue_backend='cv2')
         ]),
         dict(type='RandomGrayscale', prob=0.2, keep_channels=True,
              channel_weights=(0.114, 0.587, 0.2989)),
         dict(type='GaussianBlur', magnitude_range=(0.1, 2.0),
-             magnitude_std='inf', prob=0.5),
+             magnitude_std='inf', prob=0.5, backend='cv2'),
         dict(type='RandomFlip', prob=0.5),
     ]
 
@@ -33,10 +33,10 @@ def scene_view_pipeline(size=SCENE):
         dict(type='Resize', scale=(size, size), keep_ratio=False),
         dict(type='RandomApply', prob=0.8, transforms=[
             dict(type='ColorJitter', brightness=0.4, contrast=0.4,
-                 saturation=0.4, hue=0.1)
+                 saturation=0.4, hue=0.1, hue_backend='cv2')
         ]),
         dict(type='GaussianBlur', magnitude_range=(0.1, 2.0),
-             magnitude_std='inf', prob=0.5),
+             magnitude_std='inf', prob=0.5, backend='cv2'),
         dict(type='RandomFlip', prob=0.5),
     ]
 

@@ -68,6 +68,27 @@ def test_bfloat16_has_no_loss_scaler_and_autocasts():
     wrapper.load_state_dict(state)
 
 
+@pytest.mark.filterwarnings('ignore::UserWarning')  # GradScaler without CUDA
+def test_float16_has_a_loss_scaler_and_resumes_across_dtypes():
+    model = nn.Linear(4, 2)
+    fixed = _wrapper(model, cuda=True, bf16=False, loss_scale=512.0)
+    assert fixed.amp_dtype == 'float16' and fixed.autocast_enabled
+    assert fixed.cast_dtype == torch.float16
+    assert isinstance(fixed.loss_scaler, torch.amp.GradScaler)
+    assert fixed.fixed_loss_scale == 512.0
+    dynamic = _wrapper(model, cuda=True, bf16=False,
+                       loss_scale=dict(init_scale=256.0, growth_interval=10))
+    assert dynamic.fixed_loss_scale is None
+    state = dynamic.state_dict()
+    assert 'loss_scaler' in state
+    # a bfloat16 checkpoint (no scaler) resumes in float16 and back
+    bf16 = _wrapper(model, cuda=True, bf16=True)
+    dynamic.load_state_dict(bf16.state_dict())
+    bf16.load_state_dict(state)
+    with pytest.raises(TypeError, match='loss_scale'):
+        _wrapper(model, cuda=True, bf16=False, loss_scale='static')
+
+
 def test_float32_steps_exactly_like_optim_wrapper():
     results = []
     for make in (lambda m: _wrapper(m, cuda=False),
@@ -89,7 +110,7 @@ def test_float32_steps_exactly_like_optim_wrapper():
 def test_hyperbolic_branch_runs_in_float32_under_bfloat16_autocast():
     head = MODELS.build(
         dict(type='HyperbolicSceneObjectHead', queue_len=16, feat_dim=8,
-             embedder=dict(type='HyperbolicEmbedder', scale_norm=1.5,
+             embedder=dict(type='HyperbolicEmbedder', scale_norm=3.0,
                            norm_only_grad=True)))
     head.train()
     proj = nn.Linear(4, 8)

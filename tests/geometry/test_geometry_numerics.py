@@ -8,6 +8,7 @@ from hclmm.geometry import (clip_features, dist, expmap0, logmap0,
                                 lorentz_origin_dist, lorentz_pairwise_dist,
                                 lorentz_time, mobius_add, pairwise_dist,
                                 poincare_norm, project)
+from hclmm.geometry._numerics import PAIRWISE_BLOCK
 
 NORMS = [0.0, 1e-8, 1e4]
 
@@ -171,3 +172,35 @@ def test_gradients_at_identical_pairs_stay_within_the_lipschitz_bound(c):
     v.requires_grad_()
     lorentz_pairwise_dist(v, v, c).diagonal().sum().backward()
     assert v.grad.norm(dim=-1).max() < 1.0
+
+
+@pytest.mark.parametrize('pairwise, space', [(pairwise_dist, 'poincare'),
+                                             (lorentz_pairwise_dist,
+                                              'lorentz')])
+def test_in_place_pairwise_form_equals_the_plain_one(pairwise, space):
+    """The pairwise distances are computed in place on the matrix product,
+    block by block; with a curvature that needs a gradient they take the
+    plain out-of-place path. Both give the same values bit for bit and the
+    same gradients, over more than one block and under no_grad."""
+    n, k = 520, PAIRWISE_BLOCK // 520 + 8  # more than one block
+    g = torch.Generator().manual_seed(0)
+    u = torch.randn(n + k, 6, generator=g)
+    pts = expmap0(u, 0.25) if space == 'poincare' else \
+        lorentz_expmap0(u, 0.25)
+    x0, y0 = pts[:n], pts[n:]
+    x0[1] = y0[0]  # an equal pair: w clamped, zero gradient
+    grads, values = [], []
+    for learn in (False, True):
+        c = torch.tensor(0.25, requires_grad=learn)
+        x, y = x0.clone().requires_grad_(), y0.clone().requires_grad_()
+        d = pairwise(x, y, c)
+        values.append(d.detach())
+        (d * torch.linspace(-1, 1, k)).sum().backward()
+        grads += [x.grad, y.grad]
+    assert n * k > PAIRWISE_BLOCK
+    assert torch.equal(values[0], values[1])
+    torch.testing.assert_close(grads[0], grads[2])
+    torch.testing.assert_close(grads[1], grads[3])
+    assert torch.isfinite(grads[0]).all()
+    with torch.no_grad():
+        assert torch.equal(pairwise(x0, y0, 0.25), values[0])

@@ -9,8 +9,8 @@ import geoopt.manifolds.stereographic.math as gsm
 import pytest
 import torch
 
-from hclmm.geometry import (Euclidean, Lorentz, Manifold, PoincareBall,
-                            build_manifold)
+from hclmm.geometry import (Euclidean, FlatCurvature, Lorentz, Manifold,
+                            PoincareBall, build_manifold)
 from hclmm.models.losses import EntailmentConeLoss
 
 C = 0.25  # exact in float32, so float64 references see the same curvature
@@ -77,6 +77,68 @@ def test_models_are_isometric_cones_included():
     torch.testing.assert_close(ball.cone_angle(p, q), hyp.cone_angle(x, y))
 
 
+def test_every_model_runs_the_base_init_and_answers_every_method():
+    """One contract: the base ``__init__`` runs on every model (a curvature
+    module, flat space as ``c = 0``), and each answers the interface."""
+    models = [PoincareBall(C), Lorentz(C), Euclidean()]
+    x = torch.tensor([[0.3, -0.4], [1e-8, 0.0]], dtype=torch.float64)
+    for m in models:
+        assert isinstance(m.curvature, torch.nn.Module)
+        assert float(m.c) == (0.0 if isinstance(m, Euclidean) else C)
+        for name in ('expmap0', 'logmap0', 'project', 'dist0', 'at_boundary',
+                     'cone_half_aperture'):
+            assert getattr(m, name)(x).shape[0] == 2, name
+        for name in ('dist', 'cone_angle'):
+            assert getattr(m, name)(x, x.flip(0)).shape == (2, ), name
+        assert m.pairwise_dist(x, x).shape == (2, 2)
+        assert isinstance(m.norm_label, str) and m.disk_caption
+        assert m.disk_boundary_label
+        assert (m.disk_radius([0.0, 1.0, 2.0]) < 1).all() or \
+            isinstance(m, Euclidean)
+    assert isinstance(models[2].curvature, FlatCurvature)
+    assert models[2].c_value() is None and models[2].state_dict() == {}
+    with pytest.raises(ValueError, match='flat space'):
+        models[2].build_curvature(0.0, learnable=True)
+    with pytest.raises(ValueError, match='curvature'):
+        PoincareBall(0.0)
+
+
+@pytest.mark.parametrize('r', [0.5, 2.3, 4.6])
+def test_a_distance_means_the_same_on_every_model(r):
+    """``tangent_norm(r)`` is the length that ``expmap0`` carries to
+    distance ``r``, and ``to_manifold(u, clip_r)`` caps ``dist0`` at
+    ``clip_r``, on every model: the same tangent vector and the same
+    settings give the same norms on the ball and on the hyperboloid."""
+    u = torch.randn(6, 4, dtype=torch.float64) * torch.logspace(
+        -1, 2, 6, dtype=torch.float64)[:, None]
+    direction = u / u.norm(dim=-1, keepdim=True)
+    norms = []
+    for m in (PoincareBall(C), Lorentz(C), Euclidean()):
+        at_r = m.expmap0(direction * m.tangent_norm(r))
+        torch.testing.assert_close(m.dist0(at_r),
+                                   torch.full((6, ), r, dtype=torch.float64))
+        short = direction * torch.linspace(0.1, 3, 6, dtype=torch.float64)[:,
+                                                                       None]
+        torch.testing.assert_close(m.dist0(m.expmap0(short)),
+                                   m.origin_speed * short.norm(dim=-1))
+        clipped = m.dist0(m.to_manifold(u * m.tangent_norm(1.0), clip_r=r))
+        norms.append(clipped)
+        assert clipped.max().item() == pytest.approx(r, rel=1e-5)
+    # float32 maps, float64 norms of their points
+    torch.testing.assert_close(norms[0], norms[1], rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(norms[1], norms[2], rtol=1e-5, atol=1e-6)
+
+
+def test_disk_radius_keeps_the_order_of_distances():
+    radii = [0.0, 1.0, 4.0, 40.0]
+    for m in (PoincareBall(C), Lorentz(C)):
+        rho = m.disk_radius(radii)
+        assert rho[0] == 0 and (rho[1:] > rho[:-1]).all() and rho[-1] < 1
+        assert rho[1] == pytest.approx(math.tanh(math.sqrt(C) / 2))
+    assert Euclidean().disk_radius(radii).tolist() == [0, 0.025, 0.1, 1.0]
+    assert Euclidean().disk_radius([0.0, 0.0]).tolist() == [0.0, 0.0]
+
+
 @pytest.mark.parametrize('cls', [PoincareBall, Lorentz])
 def test_cone_functions_match_their_definitions_in_float64(cls):
     """Half-aperture: arcsin(k (1 - c|p|^2) / (sqrt(c)|p|)) on the ball.
@@ -106,7 +168,7 @@ def test_cone_functions_match_their_definitions_in_float64(cls):
 METHODS = {
     'expmap0': lambda m, x, y: m.expmap0(x),
     'logmap0': lambda m, x, y: m.logmap0(m.project(m.expmap0(x))),
-    'to_manifold': lambda m, x, y: m.to_manifold(x, clip_r=2.3),
+    'to_manifold': lambda m, x, y: m.to_manifold(x, clip_r=4.6),
     'to_manifold_noclip': lambda m, x, y: m.to_manifold(x),
     'dist': lambda m, x, y: m.dist(m.to_manifold(x), m.to_manifold(y)),
     'pairwise_dist':
@@ -187,7 +249,7 @@ def test_build_manifold():
     assert build_manifold(ball) is ball
     assert ball.describe() == 'Poincare ball (c=0.05)'
     assert Euclidean().describe() == 'Euclidean' and \
-        not Euclidean().hyperbolic
+        Euclidean().c_value() is None
     with pytest.raises(ValueError, match='unknown manifold'):
         build_manifold('klein', 1.0)
     with pytest.raises(ValueError, match='curvature'):

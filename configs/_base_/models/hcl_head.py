@@ -1,9 +1,10 @@
 # The hyperbolic scene-object head with the recipe that forms the
 # scene-object hierarchy (docs/hcl.md): the HCL reference loss (Poincare ball
 # of curvature -0.05, hyperbolic InfoNCE with T = 0.2 and weight 0.1 against
-# a queue of 65,536 object keys, feature clipping at r = 2.3) plus
-# - scale_norm: each batch rescaled to a geometric-mean radius of 1.5, so the
-#   loss cannot inflate every norm onto the clipping sphere;
+# a queue of 65,536 object keys, feature clipping at hyperbolic distance 4.6
+# from the origin, i.e. the reference's Euclidean radius 2.3 on the ball) plus
+# - scale_norm: each batch rescaled to a geometric-mean distance of 3.0 from
+#   the origin, so the loss cannot inflate every norm onto the clipping sphere;
 # - online_pair: scenes and objects through the online encoder in one batch;
 # - an entailment cone term (Ganea et al. 2018): objects in their scene's cone;
 # - norm_only_grad: the hyperbolic terms move only norms.
@@ -16,8 +17,8 @@ hyp_head = dict(
     embedder=dict(
         type='HyperbolicEmbedder',
         manifold=dict(type='PoincareBall', c=0.05, learnable=False),
-        clip_r=2.3,
-        scale_norm=1.5,
+        clip_r=4.6,
+        scale_norm=3.0,
         norm_only_grad=True),
     contrast_loss=dict(
         type='HyperbolicInfoNCELoss', temperature=0.2, loss_weight=0.1),

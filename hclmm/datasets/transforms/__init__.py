@@ -1,4 +1,4 @@
-from .color_jitter import ColorJitter, adjust_hue
+from .color_jitter import ColorJitter, adjust_hue, sample_jitter_params
 from .crop_object_box import CropObjectBox
 from .gaussian_blur import GaussianBlur
 from .load_scene_image import ImageLoadError, LoadSceneImage, check_image_bytes
@@ -13,6 +13,6 @@ __all__ = [
     'ColorJitter', 'CropObjectBox', 'GaussianBlur', 'ImageLoadError',
     'LoadSceneImage', 'LoadSceneImageBytes', 'ObjectMultiView',
     'SceneObjectViewParams', 'SceneObjectViews', 'adjust_hue', 'boxes_hull',
-    'check_image_bytes', 'mask_box', 'sample_context_window', 'sample_scene_indices',
-    'to_pixel_window'
+    'check_image_bytes', 'mask_box', 'sample_context_window',
+    'sample_jitter_params', 'sample_scene_indices', 'to_pixel_window'
 ]

@@ -1,6 +1,6 @@
 """mmpretrain's ColorJitter with a hue shift that works under numpy >= 2 and
 one Pillow image per call instead of one per step."""
-from typing import Optional
+from typing import Optional, Tuple
 
 import cv2
 import mmcv
@@ -11,7 +11,7 @@ from PIL import Image, ImageEnhance
 
 from hclmm.registry import TRANSFORMS
 
-__all__ = ['ColorJitter', 'adjust_hue']
+__all__ = ['ColorJitter', 'adjust_hue', 'sample_jitter_params']
 
 _BACKENDS = ('pillow', 'cv2')
 
@@ -68,13 +68,43 @@ def adjust_hue(img: np.ndarray, hue_factor: float,
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR_FULL).astype(dtype)
 
 
+def sample_jitter_params(jitter: _MMPretrainColorJitter) -> Tuple:
+    """Draw the random parameters of a colour jitter.
+
+    The order of the four steps (brightness 0, contrast 1, saturation 2,
+    hue 3) is a uniform permutation, and each factor is uniform in its
+    range (None for a step the transform leaves out): mmpretrain's
+    distributions, drawn from numpy's global generator in mmpretrain's
+    order, so a seeded pipeline draws the same numbers as mmpretrain's
+    ``ColorJitter``.
+
+    Args:
+        jitter (ColorJitter): mmpretrain's (or hclmm's) ``ColorJitter``;
+            its ``brightness``, ``contrast``, ``saturation`` and ``hue``
+            ranges are read.
+
+    Returns:
+        tuple: ``(order, brightness, contrast, saturation, hue)``.
+    """
+    order = np.random.permutation(4)
+    factors = [
+        None if bounds is None else np.random.uniform(bounds[0], bounds[1])
+        for bounds in (jitter.brightness, jitter.contrast, jitter.saturation,
+                       jitter.hue)
+    ]
+    return (order, *factors)
+
+
 @TRANSFORMS.register_module()
 class ColorJitter(_MMPretrainColorJitter):
     """Randomly change brightness, contrast, saturation and hue.
 
-    Drop-in replacement of mmpretrain's ``ColorJitter`` (same arguments, same
-    random draws) registered in hclmm's scope under the same name, so that
-    configs with ``default_scope='hclmm'`` get it. Differences:
+    Drop-in replacement of mmpretrain's ``ColorJitter`` registered in
+    hclmm's scope under the same name, so that configs with
+    ``default_scope='hclmm'`` (mmpretrain's own pipelines included) get it.
+    With its defaults it has mmpretrain's numerics: the same arguments, the
+    same random draws (:func:`sample_jitter_params`) and the same images,
+    bit for bit. Differences:
 
     * the hue step (:func:`adjust_hue`) works for negative factors: mmcv's
       raises ``OverflowError`` for every negative hue factor under
@@ -83,11 +113,11 @@ class ColorJitter(_MMPretrainColorJitter):
     * with the ``pillow`` backend the image is converted to Pillow once per
       call, not once per step: brightness, contrast and saturation are
       Pillow's ``ImageEnhance`` on that image (bit-identical to mmcv's);
-    * ``hue_backend`` chooses the HSV conversion of the hue step. OpenCV's
-      (the default) costs about a tenth of Pillow's; the two differ by
-      rounding, by less than a grey level on average (both 8-bit HSV round
-      trips are lossy: at a hue factor of 0 each moves pixels by about half
-      a level). mmpretrain's Pillow result is ``hue_backend='pillow'``.
+    * ``hue_backend='cv2'``, which a config asks for by name (hclmm's
+      scene-object pipelines do), takes OpenCV's HSV conversion for the hue
+      step: about a tenth of Pillow's cost, and other numerics, by rounding
+      (less than a grey level on average; both 8-bit HSV round trips are
+      lossy: at a hue factor of 0 each moves pixels by about half a level).
 
     Args:
         brightness (float | Sequence[float]): See mmpretrain. Defaults to 0.
@@ -96,11 +126,12 @@ class ColorJitter(_MMPretrainColorJitter):
         hue (float | Sequence[float]): See mmpretrain. Defaults to 0.
         backend (str): ``'pillow'`` or ``'cv2'`` for brightness, contrast and
             saturation. Defaults to ``'pillow'``.
-        hue_backend (str, optional): ``'cv2'`` or ``'pillow'`` for the hue
-            step; None uses ``backend``. Defaults to ``'cv2'``.
+        hue_backend (str, optional): ``'pillow'`` or ``'cv2'`` for the hue
+            step; None uses ``backend``. Defaults to None (mmpretrain's
+            numerics).
     """
 
-    def __init__(self, *args, hue_backend: Optional[str] = 'cv2',
+    def __init__(self, *args, hue_backend: Optional[str] = None,
                  **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if self.backend not in _BACKENDS:
@@ -112,7 +143,8 @@ class ColorJitter(_MMPretrainColorJitter):
         self.hue_backend = hue_backend or self.backend
 
     def transform(self, results: dict) -> dict:
-        order, brightness, contrast, saturation, hue = self._rand_params()
+        order, brightness, contrast, saturation, hue = \
+            sample_jitter_params(self)
         factors = {0: brightness, 1: contrast, 2: saturation, 3: hue}
         steps = [(int(i), factors[int(i)]) for i in order
                  if factors[int(i)] is not None]

@@ -2,9 +2,11 @@
 
 :func:`parse_view_pipeline` reads the transforms of a scene-object view
 pipeline (the same list the CPU path runs) and :func:`sample_view_params`
-draws their random parameters with the transforms' own methods, in the
-order the CPU pipeline draws them, so both paths sample from the same
-distributions (and, for the same seed, draw the same numbers).
+draws their random parameters from the transforms' settings with hclmm's
+own code (public methods of the transforms where they have one), from the
+same distributions and generators as the CPU pipeline and in its order, so
+both paths sample from the same distributions (and, for the same seed,
+draw the same numbers).
 
 A view's parameters are one float32 row laid out as :data:`VIEW_PARAM_FIELDS`:
 ``jitter`` (1 if colour jitter is applied), ``order0..order3`` (the order
@@ -16,12 +18,15 @@ the view is filled before the photometric steps, see
 ``SceneObjectViews(mask_object_in_scene=...)``) with that box
 ``mask_x1..mask_y2`` (image pixels) and its fill ``mask_r/g/b``.
 """
+import random
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 from mmcv.transforms import RandomApply, RandomFlip, RandomGrayscale, Resize
 from mmpretrain.datasets.transforms import ColorJitter as _ColorJitter
 from mmpretrain.datasets.transforms import GaussianBlur, RandomResizedCrop
+
+from .color_jitter import sample_jitter_params
 
 __all__ = [
     'VIEW_PARAM_FIELDS', 'ViewRecipe', 'parse_view_pipeline',
@@ -129,6 +134,12 @@ def parse_view_pipeline(transforms: Sequence, where: str) -> ViewRecipe:
                       steps.get('blur'), steps.get('flip'))
 
 
+def _flips(prob: float) -> bool:
+    """Whether a horizontal ``RandomFlip(prob=prob)`` flips: mmcv's draw,
+    ``np.random.choice`` between the direction (``prob``) and no flip."""
+    return np.random.choice(2, p=[prob, 1. - prob]) == 0
+
+
 def sample_view_params(recipe: ViewRecipe,
                        window: Sequence[int],
                        mask: Optional[Tuple[Sequence[float],
@@ -136,8 +147,9 @@ def sample_view_params(recipe: ViewRecipe,
                        ) -> Tuple[np.ndarray, np.ndarray]:
     """Draw one view's crop box and photometric parameters.
 
-    The random numbers are drawn by the transforms themselves, in the order
-    the CPU pipeline draws them when it makes this view from the crop
+    The random numbers come from the generators the CPU pipeline draws
+    them from (numpy's global one; Python's ``random`` for the grayscale
+    coin), in the order it draws them when it makes this view from the crop
     ``window``.
 
     Args:
@@ -164,15 +176,15 @@ def sample_view_params(recipe: ViewRecipe,
     if recipe.jitter is not None:
         wrapper, cj = recipe.jitter
         if wrapper is None or wrapper.random_apply():
-            order, b, c, s, h = cj._rand_params()
+            order, b, c, s, h = sample_jitter_params(cj)
             p['jitter'] = 1
             p.update({f'order{i}': int(k) for i, k in enumerate(order)})
             for name, v in zip(('brightness', 'contrast', 'saturation',
                                 'hue'), (b, c, s, h)):
                 if v is not None:
                     p[name] = v
-    if recipe.gray is not None and \
-            recipe.gray._random_prob() < recipe.gray.prob:
+    # mmcv's RandomGrayscale tosses Python's random.random()
+    if recipe.gray is not None and random.random() < recipe.gray.prob:
         w = np.asarray(recipe.gray.channel_weights, np.float64)
         w = w / w.sum()
         p.update(gray=1, gray_r=w[2], gray_g=w[1], gray_b=w[0])  # BGR in
@@ -180,8 +192,7 @@ def sample_view_params(recipe: ViewRecipe,
         p['blur_sigma'] = recipe.blur.radius \
             if recipe.blur.radius is not None \
             else recipe.blur.random_magnitude()
-    if recipe.flip is not None and \
-            recipe.flip._choose_direction() is not None:
+    if recipe.flip is not None and _flips(recipe.flip.prob):
         p['flip'] = 1
     if mask is not None:
         (mx1, my1, mx2, my2), fill = mask

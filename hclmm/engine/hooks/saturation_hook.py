@@ -104,7 +104,7 @@ class HyperbolicSaturationHook(Hook):
             'so no scene-object hierarchy can form however long training '
             'runs (docs/hcl.md, "Why the paper\'s loss alone gives no '
             'hierarchy"). Fix: normalise the scale of the projections '
-            '(model.hyp_head.embedder.scale_norm=1.5) with the online pair '
+            '(model.hyp_head.embedder.scale_norm=3.0) with the online pair '
             'and the entailment cone, i.e. the recipe of '
             'configs/_base_/models/hcl_head.py, or lower '
             'model.hyp_head.embedder.feature_scale.')

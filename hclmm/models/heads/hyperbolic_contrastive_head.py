@@ -15,8 +15,8 @@ class HyperbolicContrastiveHead(BaseModule):
     """Instance (or class) contrast with negative hyperbolic distance.
 
     The hyperbolic counterpart of mmpretrain's ``ContrastiveHead`` (Yue et
-    al., 2023): the Euclidean projections of two views are clipped to radius
-    ``clip_r``, mapped to the manifold (Poincare ball or Lorentz model) with
+    al., 2023): the Euclidean projections of two views are clipped to
+    distance ``clip_r`` from the origin, mapped to the manifold (Poincare ball or Lorentz model) with
     the exponential map at the origin by a
     :class:`~hclmm.models.heads.HyperbolicEmbedder`, and compared by
     ``-d / T``. The loss config decides the form:
@@ -36,9 +36,10 @@ class HyperbolicContrastiveHead(BaseModule):
         manifold (dict): Config of the manifold object. Defaults to
             ``dict(type='PoincareBall', c=0.1)`` (``learnable=True`` learns
             ``log c`` within ``[c/10, 10c]``).
-        clip_r (float, optional): Feature clipping radius before the
-            exponential map; None disables clipping. Defaults to 2.3
-            (Ermolov et al., CVPR 2022, with c = 0.1).
+        clip_r (float, optional): Feature clipping radius, as a distance
+            to the origin (see :class:`HyperbolicEmbedder`); None disables
+            clipping. Defaults to 4.6 (Ermolov et al., CVPR 2022: Euclidean
+            radius 2.3 on the ball with c = 0.1).
         mixing (dict, optional): Config of a
             :class:`~hclmm.models.utils.HardNegativeMixing` (MoCHi; InfoNCE
             form with a queue only). The hardest queue entries are the
@@ -52,7 +53,7 @@ class HyperbolicContrastiveHead(BaseModule):
     def __init__(self,
                  loss: Optional[dict] = None,
                  manifold: Optional[dict] = None,
-                 clip_r: Optional[float] = 2.3,
+                 clip_r: Optional[float] = 4.6,
                  mixing: Optional[dict] = None,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)

@@ -40,27 +40,34 @@ class HyperbolicEmbedder(nn.Module):
 
     In order: ``u <- alpha u`` (``feature_scale``); with ``norm_only_grad``
     the gradient reaches only ``|u|``; with ``scale_norm`` the batch is
-    rescaled to the typical radius ``rho``; feature clipping
-    ``u <- u min(1, r/|u|)``; the exponential map at the origin and the
+    rescaled to the typical distance ``rho``; feature clipping
+    ``u <- u min(1, t/|u|)``; the exponential map at the origin and the
     manifold's projection. All of it in float32 at least (float64 inputs
-    stay float64).
+    stay float64). ``clip_r`` and
+    ``scale_norm`` are hyperbolic distances to the origin (Euclidean
+    distances in flat space): the same settings give the same norms
+    ``dist0`` on the Poincare ball and on the Lorentz model, whose
+    exponential maps differ by a factor 2 (``t = manifold.tangent_norm(r)``).
 
     Args:
         manifold (dict): Config of the manifold object. Defaults to
             ``dict(type='PoincareBall', c=0.05)`` (the HCL reference).
         clip_r (float, optional): Feature clipping radius (Guo et al.
-            2022). On the ball ``dist0(exp_0(u)) = 2|u|``, so it caps
-            hyperbolic norms at ``2 r`` (``r`` on the Lorentz model). None
-            disables it. Defaults to 2.3.
-        scale_norm (float, optional): Target typical radius ``rho``: in
-            training each batch with ``batch_stats`` is divided by its
-            geometric-mean norm ``exp(mean log|u|)`` (over all processes,
-            with gradient) and multiplied by ``rho``, so the loss cannot
-            grow all norms together until every point sits on the clipping
-            sphere; a running value of that scale (momentum
-            ``scale_momentum``, a buffer kept in checkpoints) scales keys and
-            evaluation embeddings. None disables it (the reference).
-            Defaults to None.
+            2022), as a distance to the origin on the manifold: features are
+            clipped to the length ``manifold.tangent_norm(clip_r)`` (``r/2``
+            on the Poincare ball, ``r`` on the Lorentz model and in flat
+            space), so every point lies within ``clip_r`` of the origin on
+            every model. None disables it. Defaults to 4.6 (the HCL
+            reference's Euclidean radius 2.3 on the ball).
+        scale_norm (float, optional): Target typical distance to the origin
+            ``rho``: in training each batch with ``batch_stats`` is divided
+            by its geometric-mean norm ``exp(mean log|u|)`` (over all
+            processes, with gradient) and multiplied by
+            ``manifold.tangent_norm(rho)``, so the loss cannot grow all
+            norms together until every point sits on the clipping sphere; a
+            running value of that scale (momentum ``scale_momentum``, a
+            buffer kept in checkpoints) scales keys and evaluation
+            embeddings. None disables it (the reference). Defaults to None.
         scale_momentum (float): Momentum of the running scale, in (0, 1].
             Defaults to 0.1.
         feature_scale (float): Fixed factor ``alpha`` (MERU initialises a
@@ -73,7 +80,7 @@ class HyperbolicEmbedder(nn.Module):
 
     def __init__(self,
                  manifold: Optional[dict] = None,
-                 clip_r: Optional[float] = 2.3,
+                 clip_r: Optional[float] = 4.6,
                  scale_norm: Optional[float] = None,
                  scale_momentum: float = 0.1,
                  feature_scale: float = 1.0,
@@ -126,7 +133,7 @@ class HyperbolicEmbedder(nn.Module):
             # never trained: this batch's own scale, without recording it
             scale = torch.where(measured, self.running_scale,
                                 _log_norm_mean(u.detach(), gather=False))
-        return u * (self.scale_norm / scale)
+        return u * (self.manifold.tangent_norm(self.scale_norm) / scale)
 
     def embed(self,
               u: torch.Tensor,
@@ -161,8 +168,8 @@ class HyperbolicEmbedder(nn.Module):
             points = self.manifold.to_manifold(u, self.clip_r)
         with torch.no_grad():
             if self.clip_r is not None:
-                saturated = u.detach().norm(dim=-1) >= self.clip_r * (1 -
-                                                                      1e-4)
+                radius = self.manifold.tangent_norm(self.clip_r)
+                saturated = u.detach().norm(dim=-1) >= radius * (1 - 1e-4)
             else:
                 saturated = self.manifold.at_boundary(points)
         return points, saturated

@@ -37,18 +37,23 @@ def test_euclidean_has_the_manifold_interface():
 def test_twin_differs_from_the_recipe_only_in_the_space():
     flat, ball = Config.fromfile(FLAT_CFG), Config.fromfile(BALL_CFG)
     assert flat.model.hyp_head.embedder.manifold == dict(type='Euclidean')
-    # the flat metric is half the ball's at the origin: radii double
-    assert flat.model.hyp_head.embedder.clip_r == pytest.approx(
-        2 * ball.model.hyp_head.embedder.clip_r)
-    assert flat.model.hyp_head.embedder.scale_norm == pytest.approx(
-        2 * ball.model.hyp_head.embedder.scale_norm)
     for cfg in (flat, ball):
         cfg.model.hyp_head.embedder.pop('manifold')
-        cfg.model.hyp_head.embedder.pop('clip_r')
-        cfg.model.hyp_head.embedder.pop('scale_norm')
     assert flat.to_dict() == ball.to_dict()
-    head = MODELS.build(Config.fromfile(FLAT_CFG).model.hyp_head)
-    assert isinstance(head.manifold, Euclidean)
+    flat_head = MODELS.build(Config.fromfile(FLAT_CFG).model.hyp_head)
+    ball_head = MODELS.build(Config.fromfile(BALL_CFG).model.hyp_head)
+    assert isinstance(flat_head.manifold, Euclidean)
+    # clip_r and scale_norm are distances to the origin in both spaces
+    # (the flat metric is half the ball's at the origin): the same largest
+    # and typical norms
+    u = torch.randn(16, 8) * torch.logspace(-1, 1, 16)[:, None]
+    norms = [
+        h.manifold.dist0(h.embedder.embed(u, batch_stats=True)[0])
+        for h in (flat_head.train(), ball_head.train())
+    ]
+    for n in norms:
+        assert n.max().item() == pytest.approx(4.6, rel=1e-4)
+    torch.testing.assert_close(norms[0], norms[1], rtol=1e-5, atol=1e-6)
 
 
 def test_flat_twin_trains_and_validates(tmp_path):

@@ -31,7 +31,7 @@ def hyp_head(manifold='PoincareBall', scale_norm=None, online_pair=False,
         embedder=dict(
             type='HyperbolicEmbedder',
             manifold=dict(type=manifold, c=0.1),
-            clip_r=2.3,
+            clip_r=4.6,
             scale_norm=scale_norm),
         contrast_loss=dict(type='HyperbolicInfoNCELoss', loss_weight=1.0),
         pair_losses=dict(entail=dict(
@@ -223,7 +223,7 @@ def test_own_projector_gets_a_momentum_copy_on_the_base_schedule(name):
                          ['HCLMoCo', 'HCLSimCLR', 'HCLBYOL', 'HCLDenseCL'])
 def test_recipe_trains_on_every_base(name):
     MessageHub.get_current_instance().update_info('max_iters', 100)
-    model = build(name, scale_norm=1.5, online_pair=True,
+    model = build(name, scale_norm=3.0, online_pair=True,
                   entailment_weight=0.3)
     wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.05))
     for _ in range(2):
@@ -294,7 +294,7 @@ def test_online_pair_embeds_both_sides_in_one_online_pass():
     one batch (shared BatchNorm statistics and scale), the object also
     through the key encoder for the InfoNCE, and the entailment term sends
     gradient into the backbone from both sides."""
-    model = build('HCLMoCo', scale_norm=1.5, online_pair=True,
+    model = build('HCLMoCo', scale_norm=3.0, online_pair=True,
                   entailment_weight=1.0)
     data = model.data_preprocessor(batch(), training=True)
     inputs = data['inputs']
@@ -324,7 +324,7 @@ def test_online_pair_embeds_both_sides_in_one_online_pass():
 def test_online_pair_without_momentum_encoder_reuses_the_online_pass():
     """SimCLR has no key encoder: with online_pair the object key is the
     online pair's object projection without gradient, not a second pass."""
-    model = build('HCLSimCLR', scale_norm=1.5, online_pair=True,
+    model = build('HCLSimCLR', scale_norm=3.0, online_pair=True,
                   entailment_weight=1.0)
     data = model.data_preprocessor(batch(), training=True)
     calls = []

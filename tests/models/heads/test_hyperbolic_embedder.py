@@ -32,7 +32,8 @@ def test_feature_scale_shrinks_norms_and_can_learn():
 
 
 def test_clipping_caps_norms_and_reports_saturation():
-    emb = embedder(clip_r=2.3)
+    # clip_r is the largest distance to the origin
+    emb = embedder(clip_r=4.6)
     u = torch.stack([torch.full((4, ), 0.1), torch.full((4, ), 10.0)])
     points, sat = emb.embed(u)
     assert sat.tolist() == [False, True]
@@ -59,14 +60,18 @@ def test_scale_norm_fixes_the_common_scale_but_not_relative_norms():
     before clipping, whatever its raw scale; keys and evaluation use the
     running scale, which is a buffer."""
     torch.manual_seed(0)
-    emb = embedder(clip_r=None, scale_norm=1.5, scale_momentum=0.5)
+    # scale_norm is a distance to the origin: 3.0 on the ball, whose
+    # exp_0 doubles lengths, is a tangent length of 1.5
+    emb = embedder(clip_r=None, scale_norm=3.0, scale_momentum=0.5)
     u = torch.randn(6, 8) * torch.linspace(0.5, 3, 6)[:, None]
     for factor in (1e-3, 1.0, 1e3):
         v = emb.normalise_scale(u * factor, batch_stats=True)
         assert v.norm(dim=1).log().mean().exp().item() == pytest.approx(1.5)
+        dist0 = emb.manifold.dist0(emb.manifold.expmap0(v))
+        assert dist0.log().mean().exp().item() == pytest.approx(3.0)
         assert torch.allclose(v.norm(dim=1) / v.norm(dim=1)[0],
                               u.norm(dim=1) / u.norm(dim=1)[0], rtol=1e-5)
-    emb2 = embedder(scale_norm=1.5, scale_momentum=0.5)
+    emb2 = embedder(scale_norm=3.0, scale_momentum=0.5)
     assert float(emb2.running_scale) == 0
     g1 = u.norm(dim=1).log().mean().exp()
     emb2.normalise_scale(u, batch_stats=True)
@@ -83,6 +88,36 @@ def test_scale_norm_fixes_the_common_scale_but_not_relative_norms():
     (out * torch.randn_like(out)).sum().backward()
     assert abs(alpha.grad.item()) < 1e-5
     assert 'running_scale' in emb.state_dict()
+
+
+@pytest.mark.parametrize('clip_r', [None, 4.6])
+def test_same_settings_same_norms_on_the_ball_and_the_hyperboloid(clip_r):
+    """``clip_r`` and ``scale_norm`` are distances to the origin: the same
+    projections and settings give the same ``dist0`` on the Poincare ball
+    and on the Lorentz model (isometric spaces whose exponential maps
+    differ by a factor 2), in training and for keys."""
+    torch.manual_seed(0)
+    u = torch.randn(8, 16) * torch.logspace(-1, 1, 8)[:, None]
+    norms = {}
+    for manifold in ('PoincareBall', 'Lorentz'):
+        emb = embedder(manifold=dict(type=manifold, c=0.05), clip_r=clip_r,
+                       scale_norm=3.0)
+        emb.train()
+        online, sat = emb.embed(u, batch_stats=True)
+        keys = emb(u * 0.5)
+        norms[manifold] = (emb.manifold.dist0(online.double()),
+                           emb.manifold.dist0(keys.double()), sat)
+    ball, hyperboloid = norms['PoincareBall'], norms['Lorentz']
+    for a, b in zip(ball[:2], hyperboloid[:2]):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    assert ball[2].tolist() == hyperboloid[2].tolist()
+    typical = ball[0].log().mean().exp().item()
+    if clip_r is None:
+        assert typical == pytest.approx(3.0, rel=1e-5)
+    else:
+        assert ball[2].any() and not ball[2].all()
+        assert ball[0].max().item() == pytest.approx(clip_r, rel=1e-5)
+        assert typical < 3.0
 
 
 @pytest.mark.parametrize('kwargs, match', [

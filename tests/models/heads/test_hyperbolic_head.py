@@ -22,7 +22,7 @@ RECIPE.pop('_delete_')
 PAPER = dict(online_pair=False, pair_losses={})
 
 
-def head(c=0.05, manifold='PoincareBall', clip_r=2.3, scale_norm=None,
+def head(c=0.05, manifold='PoincareBall', clip_r=4.6, scale_norm=None,
          norm_only_grad=False, cls=HyperbolicSceneObjectHead, **kwargs):
     kwargs.setdefault('feat_dim', 4)
     kwargs.setdefault('queue_len', 8)
@@ -51,8 +51,9 @@ def test_recipe_config():
     h = MODELS.build(RECIPE)
     assert isinstance(h.manifold, PoincareBall)
     assert float(h.manifold.c) == pytest.approx(0.05)
-    assert h.embedder.scale_norm == 1.5 and h.embedder.norm_only_grad
-    assert h.embedder.clip_r == 2.3 and h.online_pair
+    # distances to the origin: the reference's Euclidean 2.3 on the ball
+    assert h.embedder.scale_norm == 3.0 and h.embedder.norm_only_grad
+    assert h.embedder.clip_r == 4.6 and h.online_pair
     assert list(h.pair_losses) == ['entail']
     assert h.contrast_loss.loss_weight == pytest.approx(0.1)
 
@@ -107,7 +108,7 @@ def test_pair_losses_are_composed_by_config():
 
 def test_online_pair_is_radial_with_norm_only_grad():
     torch.manual_seed(0)
-    h = head(clip_r=None, scale_norm=1.0, norm_only_grad=True)
+    h = head(clip_r=None, scale_norm=2.0, norm_only_grad=True)
     u = torch.randn(3, 4, requires_grad=True)
     v = torch.randn(3, 4, requires_grad=True)
     out = h.loss(u, torch.randn(3, 4), v)
@@ -126,7 +127,7 @@ def _tangential(x):
 @pytest.mark.parametrize('online_pair', [True, False])
 def test_scene_direction_grad_frees_only_the_scene_side(online_pair):
     torch.manual_seed(0)
-    h = head(clip_r=None, scale_norm=1.0, norm_only_grad=True,
+    h = head(clip_r=None, scale_norm=2.0, norm_only_grad=True,
              scene_direction_grad=True, online_pair=online_pair,
              cls=HyperbolicSceneObjectAblationHead)
     u = torch.randn(3, 4, requires_grad=True)
@@ -137,7 +138,7 @@ def test_scene_direction_grad_frees_only_the_scene_side(online_pair):
     if online_pair:
         assert _tangential(v) < 1e-6 < v.grad.abs().max()  # objects: radial
     # with objects as the query, the query side stays radial
-    h = head(clip_r=None, scale_norm=1.0, norm_only_grad=True,
+    h = head(clip_r=None, scale_norm=2.0, norm_only_grad=True,
              scene_direction_grad=True, online_pair=online_pair,
              query='object', cls=HyperbolicSceneObjectAblationHead)
     u = torch.randn(3, 4, requires_grad=True)
@@ -179,7 +180,7 @@ def test_bad_arguments(cls, kwargs, match):
 @pytest.mark.parametrize('scale', [0.0, 1e-8, 1e4])
 @pytest.mark.parametrize('amp', [None, torch.bfloat16, torch.float16])
 def test_no_nan_at_extreme_norms(manifold, scale, amp):
-    h = head(manifold=manifold, clip_r=None, scale_norm=1.5)
+    h = head(manifold=manifold, clip_r=None, scale_norm=3.0)
     u = (torch.randn(4, 4) * scale).requires_grad_()
     v = (torch.randn(4, 4) * scale).requires_grad_()
     with torch.autocast('cpu', dtype=amp or torch.bfloat16,
@@ -212,7 +213,7 @@ def test_entailment_term_pulls_scenes_inside_their_objects(manifold):
 
 def test_old_checkpoint_keys_load():
     """A state dict written before the head was split into parts loads."""
-    h = head(c=0.05, scale_norm=1.5)
+    h = head(c=0.05, scale_norm=3.0)
     h.loss(torch.randn(3, 4), torch.randn(3, 4), torch.randn(3, 4))
     new = h.state_dict()
     old = {
@@ -222,7 +223,7 @@ def test_old_checkpoint_keys_load():
         'queue': new['queue.keys'] + 1,
         'queue_ptr': torch.tensor([5]),
     }
-    fresh = head(c=0.05, scale_norm=1.5)
+    fresh = head(c=0.05, scale_norm=3.0)
     fresh.load_state_dict(old)
     assert float(fresh.embedder.running_scale) == 2.5
     assert torch.equal(fresh.queue.keys, new['queue.keys'] + 1)

@@ -165,7 +165,7 @@ def hyp_head(loss):
     return dict(
         type='HyperbolicContrastiveHead', manifold=dict(type='PoincareBall',
                                                     c=0.1),
-        clip_r=2.3, loss=loss)
+        clip_r=4.6, loss=loss)
 
 
 def simclr_like(type_, head):

@@ -22,11 +22,15 @@ def hclmm_scope():
 
 # ------------------------------------------------- float64 references
 def ref_point(u, c, clip_r, manifold):
-    """Clip, exp map at the origin; Poincare points or Lorentz space part."""
+    """Clip to distance ``clip_r`` from the origin (the ball's exp map
+    doubles tangent lengths), exp map at the origin; Poincare points or
+    Lorentz space part."""
     u = u.double()
     norm = float(u.norm())
-    if clip_r is not None and norm > clip_r:
-        u, norm = u * clip_r / norm, clip_r
+    if clip_r is not None:
+        radius = clip_r / 2 if manifold == 'poincare' else clip_r
+        if norm > radius:
+            u, norm = u * radius / norm, radius
     s = math.sqrt(c) * norm
     if manifold == 'poincare':
         x = math.tanh(s) / s * u
@@ -73,7 +77,7 @@ def ref_infonce_queue(q, k, queue, t, c, manifold):
     return total / len(q)
 
 
-def head(loss, manifold='poincare', c=0.1, clip_r=2.3):
+def head(loss, manifold='poincare', c=0.1, clip_r=4.6):
     return MODELS.build(
         dict(
             type='HyperbolicContrastiveHead',
@@ -84,7 +88,7 @@ def head(loss, manifold='poincare', c=0.1, clip_r=2.3):
 
 
 @pytest.mark.parametrize('n,d,t,c,clip_r,manifold', [
-    (4, 8, 0.2, 0.1, 2.3, 'poincare'),
+    (4, 8, 0.2, 0.1, 4.6, 'poincare'),
     (6, 16, 0.5, 1.0, None, 'poincare'),
     (3, 4, 0.1, 0.05, 1.0, 'lorentz'),
 ])
@@ -109,7 +113,7 @@ def test_supervised_form_uses_the_labels(t, c):
     labels = torch.tensor([0, 1, 0, 2, 1, 0])
     h = head(dict(type='HyperbolicSupConLoss', temperature=t), c=c)
     got = float(h.loss(z1, z2, labels=labels)['loss'])
-    pts = [ref_point(u, c, 2.3, 'poincare') for u in torch.cat([z1, z2])]
+    pts = [ref_point(u, c, 4.6, 'poincare') for u in torch.cat([z1, z2])]
     want = ref_supcon(pts, labels.tolist() * 2, t, c, 'poincare')
     assert got == pytest.approx(want, rel=1e-4)
     assert got != pytest.approx(float(h.loss(z1, z2)['loss']), rel=1e-3)
@@ -122,7 +126,7 @@ def test_queue_form_matches_reference(manifold):
     queue = torch.randn(10, 8, generator=g)
     h = head(dict(type='HyperbolicInfoNCELoss', temperature=0.2), manifold)
     got = float(h.loss(q, k, queue=queue)['loss'])
-    ref = [[ref_point(u, 0.1, 2.3, manifold) for u in x]
+    ref = [[ref_point(u, 0.1, 4.6, manifold) for u in x]
            for x in (q, k, queue)]
     want = ref_infonce_queue(*ref, 0.2, 0.1, manifold)
     assert got == pytest.approx(want, rel=1e-4)
