@@ -3,7 +3,8 @@
 # ImageClassifier, cross-entropy over the 10 shape classes) on the object
 # crops of the training scenes, with the self-supervised runs' object views
 # (64 px, RandomResizedCrop 0.3-1, colour jitter, grayscale, flip: the
-# `object_view_pipeline` of configs/_base_/datasets/toy_scenes.py) and the
+# `object_view_pipeline` of configs/_base_/datasets/toy_scenes.py, restated
+# here; tests/configs/test_supervised_control.py keeps the two equal) and the
 # same optimiser, warm-up and cosine schedule over 8 epochs of crops, from
 # the same initialisation (`zero_init_residual=False`, as in
 # configs/_base_/models/resnet50_selfsup.py). Its
@@ -39,7 +40,8 @@ train_pipeline = [
                 brightness=0.4,
                 contrast=0.4,
                 saturation=0.4,
-                hue=0.1)
+                hue=0.1,
+                hue_backend='cv2')
         ],
         prob=0.8),
     dict(
