@@ -175,22 +175,14 @@ def test_longer_budget_stretches_the_cosine_schedule(train_tool, toy_scenes,
     assert seen[last] < 1e-3 * lr
 
 
-def test_shorter_budget_shortens_the_cosine_schedule(train_tool, toy_scenes,
-                                                     tmp_path):
-    cfg = _train_cfg(train_tool, TOY_CFG, 'train_cfg.max_epochs=4',
+@pytest.mark.parametrize('budget', [4, 8])  # shorter, the file's own
+def test_cosine_schedule_ends_with_the_budget(train_tool, toy_scenes,
+                                              tmp_path, budget):
+    cfg = _train_cfg(train_tool, TOY_CFG, f'train_cfg.max_epochs={budget}',
                      *_on(toy_scenes))
     (_, cosine), epoch = _schedulers(cfg, tmp_path)
     assert (cosine.begin, cosine.end, cosine.T_max) == \
-        (epoch, 4 * epoch, 3 * epoch)
-
-
-def test_unchanged_budget_is_the_file_schedule(train_tool, toy_scenes,
-                                               tmp_path):
-    cfg = _train_cfg(train_tool, TOY_CFG, 'train_cfg.max_epochs=8',
-                     *_on(toy_scenes))
-    (_, cosine), epoch = _schedulers(cfg, tmp_path)
-    assert (cosine.begin, cosine.end, cosine.T_max) == \
-        (epoch, 8 * epoch, 7 * epoch)
+        (epoch, budget * epoch, (budget - 1) * epoch)
 
 
 def test_budget_before_a_scheduler_begins_stops_with_one_line(
