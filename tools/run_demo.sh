@@ -38,7 +38,8 @@ for name in "${RUNS[@]}"; do
   cfg=${CFG[$name]}
   stage "pretraining $name ($cfg)"
   "$PYTHON" tools/train.py "$cfg" --work-dir "$DEMO_DIR/$name" \
-    --cfg-options train_dataloader.dataset.data_root="$DATA_ROOT"
+    --cfg-options train_dataloader.dataset.data_root="$DATA_ROOT" \
+    val_dataloader.dataset.data_root="$DATA_ROOT"
   ckpt=$(cat "$DEMO_DIR/$name/last_checkpoint")
   stage "zero-shot evaluation of $name"
   "$PYTHON" tools/analysis_tools/zero_shot.py "$cfg" "$ckpt" \

@@ -27,7 +27,8 @@ for name in hcl baseline; do
   if [ ! -f "$DEMO_DIR/$name/last_checkpoint" ]; then
     echo "[transfer] pretraining $name (${CFG[$name]})"
     "$PYTHON" tools/train.py "${CFG[$name]}" --work-dir "$DEMO_DIR/$name" \
-      --cfg-options train_dataloader.dataset.data_root="$DATA_ROOT"
+      --cfg-options train_dataloader.dataset.data_root="$DATA_ROOT" \
+      val_dataloader.dataset.data_root="$DATA_ROOT"
   fi
 done
 

@@ -11,15 +11,14 @@ import os
 import os.path as osp
 
 import mmengine
-from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from hclmm.utils import register_all_modules, setup_cpu_distributed
-from hclmm.utils.config_overrides import (apply_dataloader_rules,
-                                          find_validation_data,
-                                          follow_training_data,
-                                          snapshot_for_budget)
+from hclmm.utils.config_checks import (describe_changes,
+                                       drop_unusable_dataloader_options,
+                                       missing_annotation_file)
 
 
 def parse_args(argv=None):
@@ -65,57 +64,67 @@ def parse_args(argv=None):
     return args
 
 
-def build_config(args):
+def build_config(args, notes=None):
     """Read ``args.config`` and merge the command line into it.
 
-    ``--cfg-options`` is merged first; the rules that depend on the values
-    it may set (no persistent workers without workers, the test data
-    following the training data) run after it.
+    The flags are applied first and ``--cfg-options`` is merged over them;
+    ``--no-pin-memory`` and the dataloader options that cannot apply
+    (:func:`~hclmm.utils.config_checks.drop_unusable_dataloader_options`)
+    act on the merged config.
 
     Args:
         args (argparse.Namespace): The parsed command line.
+        notes (list, optional): Receives the changes beyond the config file
+            and ``--cfg-options``, as ``key=value`` strings.
 
     Returns:
         mmengine.Config: The config the runner is built from.
+
+    Raises:
+        SystemExit: the config has no test data, or its annotation file
+            does not exist (one line naming the file and the keys to set).
     """
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)
-    file_cfg = snapshot_for_budget(cfg)
-    cfg.launcher = args.launcher
+    changes = []
+    if args.launcher != cfg.get('launcher', 'none'):
+        cfg.launcher = args.launcher
+        changes.append(f'launcher={args.launcher}')
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+        changes.append(f'work_dir={args.work_dir}')
     cfg.load_from = args.checkpoint
-    if cfg.get('test_dataloader') is not None:
-        loader = ConfigDict(pin_memory=True)
-        loader.update(cfg.test_dataloader)
-        if args.no_pin_memory:
-            loader.pin_memory = False
-        cfg.test_dataloader = loader
+    changes.append(f'load_from={args.checkpoint}')
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+        changes.append(f'work_dir={cfg.work_dir} (the config sets none)')
     if cfg.get('test_dataloader') is None:
         raise SystemExit(f'{args.config} has no test_dataloader to evaluate')
-    apply_dataloader_rules(cfg)
-    follow_training_data(cfg, file_cfg)
-    _, problem = find_validation_data(cfg, 'test_dataloader')
+    if args.no_pin_memory:
+        cfg.test_dataloader.pin_memory = False
+        changes.append('test_dataloader.pin_memory=False (--no-pin-memory)')
+    changes += drop_unusable_dataloader_options(cfg)
+    problem = missing_annotation_file(cfg, 'test_dataloader')
     if problem is not None:
-        raise SystemExit(
-            f'no test data: {problem}. Name the evaluation file with '
-            '--cfg-options test_dataloader.dataset.ann_file=FILE (relative '
-            'to the data root; its images: '
-            'test_dataloader.dataset.data_prefix.img=FOLDER)')
+        raise SystemExit(f'{args.config}: {problem}')
+    if notes is not None:
+        notes.extend(changes)
     return cfg
 
 
 def main():
     args = parse_args()
-    cfg = build_config(args)
-    setup_cpu_distributed(cfg)
+    notes = []
+    cfg = build_config(args, notes)
+    if setup_cpu_distributed(cfg):
+        notes.append('env_cfg.dist_cfg.backend=gloo, model_wrapper_cfg.'
+                     'device_ids=None (distributed on the CPU)')
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)
+    runner.logger.info(describe_changes('tools/test.py', notes))
     if args.out and args.out_item in (None, 'pred'):
         from hclmm.evaluation import DumpEmbeddings
         runner.test_evaluator.metrics.append(

@@ -4,24 +4,19 @@ Flag-compatible with mmpretrain's ``tools/train.py``. On machines without
 CUDA a distributed launch (``--launcher pytorch``) runs on the CPU with gloo.
 """
 import argparse
-import logging
 import os
 import os.path as osp
-from copy import deepcopy
 
-from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.config import Config, DictAction
 from mmengine.dist import get_world_size
-from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from hclmm.utils import register_all_modules, setup_cpu_distributed
-from hclmm.utils.config_overrides import (ScheduleBudgetError,
-                                          apply_dataloader_rules,
-                                          find_validation_data,
-                                          follow_training_budget,
-                                          follow_training_data,
-                                          snapshot_for_budget)
+from hclmm.utils.config_checks import (DATALOADER_FIELDS, describe_changes,
+                                       drop_unusable_dataloader_options,
+                                       missing_annotation_file,
+                                       scheduler_past_the_budget)
 
 
 def parse_args(argv=None):
@@ -122,51 +117,66 @@ def apply_amp(cfg, dtype=None, cuda=None, bf16=None):
     return chosen
 
 
-def merge_args(cfg, args, notes=None, warns=None):
+def merge_args(cfg, args, notes=None):
     """Merge command-line arguments into the config.
 
     The flags are applied first and ``--cfg-options`` is merged over them;
-    every rule that depends on a value that ``--cfg-options`` may set (the
-    dataloader defaults and worker rules, ``--auto-scale-lr``, the schedule
-    following a changed ``train_cfg.max_epochs``/``max_iters``, the
-    validation data following the training data) runs after the merge.
+    ``--auto-scale-lr``, ``--no-pin-memory``, ``--no-persistent-workers``
+    and the dataloader options that cannot apply
+    (:func:`~hclmm.utils.config_checks.drop_unusable_dataloader_options`)
+    act on the merged config. Nothing else is changed; the config dumped
+    into the work directory is the one that runs.
 
     Args:
         cfg (mmengine.Config): The config read from ``args.config``.
         args (argparse.Namespace): The parsed command line.
-        notes (list, optional): Receives lines to log once the runner
-            exists (what was changed beyond the overrides themselves).
-        warns (list, optional): Receives warnings to log once the runner
-            exists (validation skipped for want of a validation file).
+        notes (list, optional): Receives the changes beyond the config file
+            and ``--cfg-options``, as ``key=value`` strings (logged in one
+            line once the runner exists).
 
     Returns:
         mmengine.Config: ``cfg``, changed in place.
+
+    Raises:
+        SystemExit: an annotation file of the training or validation data
+            does not exist, or a scheduler that ends with the training
+            begins after it (one line naming what and the keys to set).
     """
+    changes = []
     if args.no_validate:
         cfg.val_cfg = None
         cfg.val_dataloader = None
         cfg.val_evaluator = None
+        changes.append('val_cfg=None, val_dataloader=None, '
+                       'val_evaluator=None (--no-validate)')
 
-    cfg.launcher = args.launcher
+    if args.launcher != cfg.get('launcher', 'none'):
+        cfg.launcher = args.launcher
+        changes.append(f'launcher={args.launcher}')
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+        changes.append(f'work_dir={args.work_dir}')
 
     if args.amp or args.amp_dtype:
-        apply_amp(cfg, args.amp_dtype)
+        dtype = apply_amp(cfg, args.amp_dtype)
+        changes.append(f'optim_wrapper.type={cfg.optim_wrapper.type}, '
+                       f'optim_wrapper.dtype={dtype} (--amp)')
 
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None
+        changes.append('resume=True (--resume)')
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+        changes.append(f'resume=True, load_from={args.resume} (--resume)')
 
-    file_budget = snapshot_for_budget(cfg)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+        changes.append(f'work_dir={cfg.work_dir} (the config sets none)')
 
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg:
@@ -174,91 +184,60 @@ def merge_args(cfg, args, notes=None, warns=None):
                 f'--auto-scale-lr needs `auto_scale_lr = dict(base_batch_size'
                 f'=...)` in the config {args.config}')
         cfg.auto_scale_lr.enable = True
+        changes.append('auto_scale_lr.enable=True (--auto-scale-lr)')
 
-    default_dataloader_cfg = ConfigDict(
-        pin_memory=True,
-        persistent_workers=True,
-    )
-    # Self-supervised and classification batches stack into tensors; mmdet
-    # and mmseg batches hold images of different sizes and keep mmengine's
-    # default (pseudo_collate).
-    if cfg.get('default_scope', 'mmpretrain') in ('mmpretrain', 'hclmm'):
-        default_dataloader_cfg.collate_fn = dict(type='default_collate')
-
-    def set_default_dataloader_cfg(field):
+    for field in DATALOADER_FIELDS:
         if cfg.get(field, None) is None:
-            return
-        dataloader_cfg = deepcopy(default_dataloader_cfg)
-        dataloader_cfg.update(cfg[field])
+            continue
         if args.no_pin_memory:
-            dataloader_cfg.pin_memory = False
+            cfg[field].pin_memory = False
+            changes.append(f'{field}.pin_memory=False (--no-pin-memory)')
         if args.no_persistent_workers:
-            dataloader_cfg.persistent_workers = False
-        cfg[field] = dataloader_cfg
+            cfg[field].persistent_workers = False
+            changes.append(f'{field}.persistent_workers=False '
+                           '(--no-persistent-workers)')
+    changes += drop_unusable_dataloader_options(cfg)
 
-    for field in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        set_default_dataloader_cfg(field)
-    # no persistent workers (or prefetching) without worker processes
-    apply_dataloader_rules(cfg)
-    # evaluation follows the (possibly retargeted) training data, and takes
-    # the training file's val sibling when its own file is missing
-    follow_training_data(cfg, file_budget)
-    note, problem = find_validation_data(cfg, 'val_dataloader')
-    if problem is not None:
-        cfg.val_cfg = None
-        cfg.val_dataloader = None
-        cfg.val_evaluator = None
-        line = (f'validation skipped: {problem}. Name a validation file '
-                'with --cfg-options val_dataloader.dataset.ann_file=FILE '
-                '(relative to the data root; its images: '
-                'val_dataloader.dataset.data_prefix.img=FOLDER), or turn '
-                'validation off with --no-validate')
-        if warns is None:
-            print_log(line, logger='current', level=logging.WARNING)
-        else:
-            warns.append(line)
-    if note is not None and notes is not None:
-        notes.append(note)
-
-    try:
-        lines = follow_training_budget(cfg, file_budget)
-    except ScheduleBudgetError as e:
-        raise SystemExit(f'{args.config}: {e}') from None
+    for problem in (missing_annotation_file(cfg, 'train_dataloader'),
+                    missing_annotation_file(cfg, 'val_dataloader'),
+                    scheduler_past_the_budget(cfg)):
+        if problem is not None:
+            raise SystemExit(f'{args.config}: {problem}')
     if notes is not None:
-        notes.extend(lines)
+        notes.extend(changes)
     return cfg
 
 
-def build_config(args, notes=None, warns=None):
+def build_config(args, notes=None):
     """Read ``args.config`` and merge the command line into it.
 
     Args:
         args (argparse.Namespace): The parsed command line.
         notes (list, optional): See :func:`merge_args`.
-        warns (list, optional): See :func:`merge_args`.
 
     Returns:
         mmengine.Config: The config the runner is built from.
     """
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)
-    return merge_args(cfg, args, notes, warns)
+    return merge_args(cfg, args, notes)
 
 
 def main():
     args = parse_args()
-    notes, warns = [], []
-    cfg = build_config(args, notes, warns)
-    setup_cpu_distributed(cfg)
+    notes = []
+    cfg = build_config(args, notes)
+    if setup_cpu_distributed(cfg):
+        notes.append('env_cfg.dist_cfg.backend=gloo, model_wrapper_cfg.'
+                     'device_ids=None (distributed on the CPU)')
 
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
-    for line in notes:
+    line = describe_changes('tools/train.py', notes)
+    if line is not None:
         runner.logger.info(line)
-    for line in warns:
-        runner.logger.warning(line)
     runner.train()
     runner.logger.info(f'Training finished ({get_world_size()} process(es)); '
                        f'checkpoints and logs are in '

@@ -21,8 +21,10 @@ optim_wrapper = dict(optimizer=dict(lr=0.06))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
          convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - 1, by_epoch=True,
-         begin=1, end=max_epochs, convert_to_iter_based=True),
+    # no `end` (and no T_max): the cosine ends with the training,
+    # train_cfg.max_epochs (mmengine's Runner), T_max = end - begin
+    dict(type='CosineAnnealingLR', by_epoch=True, begin=1,
+         convert_to_iter_based=True),
 ]
 train_cfg = dict(
     type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=4)

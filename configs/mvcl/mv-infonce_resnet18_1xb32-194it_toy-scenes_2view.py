@@ -34,10 +34,8 @@ param_scheduler = [
         end=warmup_iters),
     dict(
         type='CosineAnnealingLR',
-        T_max=max_iters - warmup_iters,
         by_epoch=False,
-        begin=warmup_iters,
-        end=max_iters),
+        begin=warmup_iters),  # ends at train_cfg.max_iters (no `end`)
 ]
 train_cfg = dict(
     _delete_=True, type='IterBasedTrainLoop', max_iters=max_iters)

@@ -29,10 +29,8 @@ param_scheduler = [
         convert_to_iter_based=True),
     dict(
         type='CosineAnnealingLR',
-        T_max=190,
         by_epoch=True,
-        begin=10,
-        end=200,
+        begin=10,  # ends at train_cfg.max_epochs (no `end`, no T_max)
         convert_to_iter_based=True)
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=200)

@@ -32,10 +32,8 @@ param_scheduler = [
         convert_to_iter_based=True),
     dict(
         type='CosineAnnealingLR',
-        T_max=260,
         by_epoch=True,
-        begin=40,
-        end=300,
+        begin=40,  # ends at train_cfg.max_epochs (no `end`, no T_max)
         convert_to_iter_based=True)
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=300)

@@ -120,6 +120,10 @@ def _train_toy(name, toy, work_dir, epochs):
     cfg.train_dataloader.num_workers = 0
     cfg.train_dataloader.persistent_workers = False
     cfg.train_cfg.max_epochs = epochs
+    # the schedulers that begin within the shorter run (the cosine, which
+    # ends with the training, begins after the warm-up epoch)
+    cfg.param_scheduler = [s for s in cfg.param_scheduler
+                           if s.get('begin', 0) < epochs]
     cfg.custom_hooks = [dict(type='HyperbolicSaturationHook')]
     cfg.val_dataloader = cfg.val_evaluator = cfg.val_cfg = None
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=100)

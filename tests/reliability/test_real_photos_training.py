@@ -30,7 +30,8 @@ ITERS = 10
 def run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('real_photos_training')
     root = make_real_photos(tmp / 'photos')
-    proc = launch_train(tmp / 'work', tmp, 'train', cfg=CFG, data_root=root)
+    proc = launch_train(tmp / 'work', tmp, 'train', cfg=CFG, data_root=root,
+                        options=[f'val_dataloader.dataset.data_root={root}'])
     proc.wait(timeout=300).check()
     dirs = run_dirs(tmp / 'work')
     assert dirs, proc.explain()

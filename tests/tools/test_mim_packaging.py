@@ -79,6 +79,7 @@ def test_hclmm_scope_config_trains_from_outside_the_clone(toy, tmp_path):
         '    batch_size=2, num_workers=0, persistent_workers=False,\n'
         f'    dataset=dict(data_root={str(toy)!r}))\n'
         'train_cfg = dict(max_epochs=1)\n'
+        'param_scheduler = []\n'
         'default_hooks = dict(logger=dict(interval=1))\n'
         f'work_dir = {str(work)!r}\n')
     cfg = Config.fromfile(str(config))
@@ -144,8 +145,8 @@ def test_mim_train_runs_an_hclmm_config(installed, toy, tmp_path):
         osp.basename(toy_hcl_config()), '--work-dir', work, '--cfg-options',
         f'train_dataloader.dataset.data_root={toy}',
         'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
-        'train_cfg.max_epochs=1', 'default_hooks.logger.interval=1',
-        '--no-validate'
+        'train_cfg.max_epochs=1', 'param_scheduler=[]',
+        'default_hooks.logger.interval=1', '--no-validate'
     ], cwd=tmp_path, pythonpath=installed)
     found = str(installed / 'hclmm' / '.mim' / 'configs' / 'hcl')
     assert found in proc.stdout  # mim found the config in the package

@@ -1,7 +1,9 @@
-"""A scene config pointed at one's own data: validation follows the training
-data root and takes the training file's ``val`` sibling; without one,
-training runs with validation skipped and one warning line that names the
-options to set."""
+"""A scene config pointed at one's own data: the roots are the config's
+variables, set for each loader with ``--cfg-options``. An evaluation file
+that does not exist stops ``tools/train.py`` before the model is built, with
+one line that names the file and the keys to set (no file is guessed);
+``val_cfg=None val_dataloader=None val_evaluator=None`` trains without
+validation."""
 import glob
 import json
 import shutil
@@ -10,8 +12,9 @@ import sys
 import pytest
 
 from fixtures.toy_scenes import make_toy_scenes
-from hclmm.utils.config_overrides import val_sibling
 from hclmm_test_utils import load_tool, run_cli, toy_hcl_config
+
+NO_VALIDATION = ['val_cfg=None', 'val_dataloader=None', 'val_evaluator=None']
 
 
 @pytest.fixture(scope='module')
@@ -41,120 +44,132 @@ def own_data(toy, root, val_name=None):
 def moved(root):
     return [
         f'train_dataloader.dataset.data_root={root}',
-        'train_dataloader.dataset.ann_file=annotations/instances_train.json'
+        'train_dataloader.dataset.ann_file=annotations/instances_train.json',
+        f'val_dataloader.dataset.data_root={root}'
     ]
 
 
 def build(train_tool, options, config=None):
-    notes, warns = [], []
+    notes = []
     args = train_tool.parse_args([config or toy_hcl_config(), '--work-dir',
                                   '/nonexistent/work', '--cfg-options',
                                   *options])
-    cfg = train_tool.build_config(args, notes, warns)
-    return cfg, notes, warns
+    cfg = train_tool.build_config(args, notes)
+    return cfg, notes
 
 
-@pytest.mark.parametrize('train,files,expected', [
-    ('annotations/train.json', ['val.json'], 'val.json'),
-    ('instances_train2017.json',
-     ['instances_val2017.json', 'instances_test2017.json'],
-     'instances_val2017.json'),
-    ('train_boxes.json', ['my_val_split.json', 'notes.txt'],
-     'my_val_split.json'),
-    ('train.json', ['val_a.json', 'val_b.json'], None),  # ambiguous
-    ('train.json', ['test.json', 'val.csv'], None),
+def stop_line(train_tool, options, config=None):
+    with pytest.raises(SystemExit) as e:
+        build(train_tool, options, config)
+    return str(e.value)
+
+
+@pytest.mark.parametrize('files', [
+    ['val.json'], ['instances_val.json', 'instances_test.json'],
+    ['my_val_split.json', 'notes.txt'], ['val_a.json', 'val_b.json'], []
 ])
-def test_val_sibling_rule(tmp_path, train, files, expected):
-    path = tmp_path / train
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text('{}')
+def test_no_validation_file_is_guessed(train_tool, toy, tmp_path, files):
+    """Whatever lies beside the training file, a missing validation file
+    stops the tool with one line naming it; nothing else is taken."""
+    root = own_data(toy, tmp_path / 'mine')
     for name in files:
-        (path.parent / name).write_text('{}')
-    found, candidates = val_sibling(str(path))
-    if expected is None:
-        assert found is None
-    else:
-        assert found == str(path.parent / expected)
-        assert str(path.parent / expected) in candidates
+        (root / 'annotations' / name).write_text('{}')
+    options = moved(root) + [
+        'val_dataloader.dataset.ann_file=annotations/holdout.json']
+    line = stop_line(train_tool, options)
+    assert '\n' not in line
+    assert f'{root}/annotations/holdout.json does not exist' in line
+    for name in files:
+        assert name not in line
 
 
-def test_val_sibling_is_found_beside_the_training_file(
+def test_without_a_val_file_training_stops_with_one_line(
         train_tool, toy, tmp_path):
     root = own_data(toy, tmp_path / 'mine', 'instances_val.json')
-    cfg, notes, warns = build(train_tool, moved(root))
-    val = cfg.val_dataloader.dataset
-    assert val.data_root == str(root)
-    assert val.ann_file == 'annotations/instances_val.json'
-    assert val.data_prefix.img == 'images/val/'
-    assert warns == []
-    assert any('instances_val.json, the sibling of the training file' in n
-               for n in notes), notes
-
-
-def test_without_a_val_file_validation_is_skipped_with_one_warning(
-        train_tool, toy, tmp_path):
-    root = own_data(toy, tmp_path / 'mine')
-    cfg, notes, warns = build(train_tool, moved(root))
-    assert cfg.val_dataloader is None and cfg.val_cfg is None
-    assert cfg.val_evaluator is None
-    assert len(warns) == 1
-    line = warns[0]
+    line = stop_line(train_tool, moved(root))
     assert '\n' not in line
-    assert line.startswith('validation skipped: val_dataloader: ')
+    assert line.startswith(f'{toy_hcl_config()}: '
+                           'val_dataloader.dataset.ann_file: ')
     assert f'{root}/annotations/val.json does not exist' in line
-    assert 'instances_train.json has no single sibling' in line
     assert 'val_dataloader.dataset.ann_file=FILE' in line
-    assert '--no-validate' in line
+    assert 'val_dataloader.dataset.data_root=DIR' in line
+    assert 'val_cfg=None val_dataloader=None val_evaluator=None' in line
+    # the sibling is not guessed
+    assert 'instances_val.json' not in line
 
 
 def test_a_named_val_file_is_kept(train_tool, toy, tmp_path):
     root = own_data(toy, tmp_path / 'mine', 'holdout.json')
-    cfg, notes, warns = build(
+    cfg, notes = build(
         train_tool,
         moved(root) + ['val_dataloader.dataset.ann_file=annotations/'
                        'holdout.json'])
     assert cfg.val_dataloader.dataset.ann_file == 'annotations/holdout.json'
-    assert warns == [] and notes == []
+    assert cfg.val_dataloader.dataset.data_root == str(root)
+    assert notes == ['work_dir=/nonexistent/work']
 
 
-def test_validation_with_the_training_root_follows_it(train_tool, toy,
-                                                      tmp_path):
-    """A COCO-style config whose val split names the training root itself
-    (``data_root='data/coco/'`` in both) follows a moved training root."""
+def test_validation_keeps_its_own_root(train_tool, toy, tmp_path):
+    """A COCO-style config whose val split names its own root keeps it when
+    the training root moves: the config says where each split is."""
     config = tmp_path / 'coco_style.py'
     config.write_text(
         f'_base_ = [{toy_hcl_config()!r}]\n'
         "train_dataloader = dict(dataset=dict(data_root='data/elsewhere/'))\n"
         "val_dataloader = dict(dataset=dict(data_root='data/elsewhere/'))\n")
     root = own_data(toy, tmp_path / 'mine', 'instances_val.json')
-    cfg, _, warns = build(train_tool, moved(root), config=str(config))
+    line = stop_line(train_tool, moved(root)[:2], config=str(config))
+    assert 'data/elsewhere/annotations/val.json does not exist' in line
+    cfg, _ = build(train_tool, moved(root) + [
+        'val_dataloader.dataset.ann_file=annotations/instances_val.json'
+    ], config=str(config))
     assert cfg.val_dataloader.dataset.data_root == str(root)
     assert cfg.val_dataloader.dataset.ann_file == \
         'annotations/instances_val.json'
-    # not moved: the config's own val root is left alone
-    cfg, _, _ = build(train_tool, ['train_cfg.max_epochs=8'],
-                      config=str(config))
-    assert cfg.val_dataloader.dataset.data_root == 'data/elsewhere/'
 
 
-def test_training_on_own_data_without_val_file_runs(toy, tmp_path):
-    """The issue's command: no traceback, two iterations, one warning."""
+def test_missing_training_file_stops_with_one_line(train_tool, tmp_path):
+    line = stop_line(train_tool,
+                     [f'train_dataloader.dataset.data_root={tmp_path}'])
+    assert line.startswith(f'{toy_hcl_config()}: '
+                           'train_dataloader.dataset.ann_file: ')
+    assert f'{tmp_path}/annotations/train.json does not exist' in line
+    assert 'train_dataloader.dataset.data_root=DIR' in line
+
+
+def test_training_on_own_data_without_val_file(toy, tmp_path):
+    """The toy config retargeted to a root without a val file: the tool
+    stops with one line before the model is built; with validation off
+    (``val_cfg=None`` and its loader and evaluator) it trains, and prints
+    its own changes in one line."""
     root = own_data(toy, tmp_path / 'mine')
     work = tmp_path / 'work'
-    proc = run_cli([
+    command = [
         sys.executable, 'tools/train.py', toy_hcl_config(), '--work-dir',
         str(work), '--cfg-options', *moved(root),
         'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
-        'train_cfg.max_epochs=1', 'default_hooks.logger.interval=1'
-    ], timeout=600)
+        'train_cfg.max_epochs=1', 'param_scheduler=[]',
+        'default_hooks.logger.interval=1'
+    ]
+    proc = run_cli(command, timeout=600, check=False)
+    assert proc.returncode == 1
+    assert 'Traceback' not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert f'{root}/annotations/val.json does not exist' in lines[-1]
+    assert sum('does not exist' in line for line in lines) == 1, lines
+    assert not work.exists()  # stopped before the runner was built
+
+    proc = run_cli(command + NO_VALIDATION, timeout=600)
     out = proc.stdout + proc.stderr
     assert 'Traceback' not in out
-    warnings = [line for line in out.splitlines()
-                if 'validation skipped:' in line]
-    assert len(warnings) == 1, warnings
-    assert 'WARNING' in warnings[0]
+    changes = [line for line in out.splitlines()
+               if 'tools/train.py set' in line]
+    assert len(changes) == 1, changes
+    assert 'train_dataloader.persistent_workers=False (num_workers=0)' in \
+        changes[0]
     logs = glob.glob(str(work / '*' / 'vis_data' / 'scalars.json'))
     assert logs, list(work.iterdir())
     with open(logs[0]) as f:
         steps = [json.loads(line) for line in f if line.strip()]
     assert [s['step'] for s in steps if 'loss' in s] == [1, 2]
+    assert not any(k.startswith('zero_shot/') for s in steps for k in s)

@@ -1,7 +1,7 @@
 """``tools/test.py`` has mmpretrain's ``--out``/``--out-item``: ``pred``
 (the default) writes each sample's embedding, norm and label to a .pkl
-file, ``metrics`` the metrics dict; the test data follows the training data
-and takes its ``val`` sibling, or stops with one line."""
+file, ``metrics`` the metrics dict; a missing test file stops it with one
+line."""
 import json
 import shutil
 import sys
@@ -43,7 +43,7 @@ def _test_tool(root, path, *args, check=True):
 
 
 def _data_root(root):
-    return f'train_dataloader.dataset.data_root={root / "toy"}'
+    return f'test_dataloader.dataset.data_root={root / "toy"}'
 
 
 def test_out_pred_writes_embedding_norm_and_label_of_every_sample(
@@ -93,21 +93,26 @@ def test_out_arguments_are_checked_before_anything_runs(checkpoint):
 
 
 def test_missing_test_file_stops_with_one_line(checkpoint, tmp_path):
-    """Moved training data without a val file: no traceback, the keys to
-    set."""
+    """Test data moved to a root without a val file: no traceback, no
+    guessed file, one line with the file and the keys to set, before the
+    model is built."""
     root, path = checkpoint
     data = tmp_path / 'own'
     shutil.copytree(root / 'toy' / 'images', data / 'images')
     (data / 'annotations').mkdir()
     shutil.copy(root / 'toy' / 'annotations' / 'train.json',
                 data / 'annotations' / 'instances_train.json')
+    shutil.copy(root / 'toy' / 'annotations' / 'val.json',
+                data / 'annotations' / 'instances_val.json')
     proc = _test_tool(root, path, '--cfg-options',
-                      f'train_dataloader.dataset.data_root={data}',
-                      'train_dataloader.dataset.ann_file='
-                      'annotations/instances_train.json', check=False)
+                      f'test_dataloader.dataset.data_root={data}',
+                      check=False)
     assert proc.returncode == 1
     assert 'Traceback' not in proc.stderr
     line = proc.stderr.strip().splitlines()[-1]
-    assert line.startswith('no test data: test_dataloader: ')
-    assert 'annotations/val.json does not exist' in line
+    assert line.startswith(f'{toy_hcl_config()}: '
+                           'test_dataloader.dataset.ann_file: ')
+    assert f'{data}/annotations/val.json does not exist' in line
+    assert 'instances_val.json' not in line  # no guessed sibling
     assert 'test_dataloader.dataset.ann_file=FILE' in line
+    assert 'test_dataloader.dataset.data_root=DIR' in line

@@ -62,8 +62,10 @@ def pretrain_ckpt(toy_root, tmp_path_factory):
         'configs/hcl/hcl-mocov2_resnet18_1xb32-8e_toy-scenes.py', '--work-dir',
         str(work_dir), '--cfg-options',
         f'train_dataloader.dataset.data_root={toy_root}',
+        f'val_dataloader.dataset.data_root={toy_root}',
         'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False', 'train_cfg.max_epochs=1',
+        'param_scheduler=[]',  # the cosine begins after epoch 1
         'default_hooks.checkpoint.interval=1', 'randomness.seed=0'
     ])
     ckpt = work_dir / 'epoch_1.pth'

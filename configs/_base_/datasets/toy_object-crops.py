@@ -43,10 +43,8 @@ param_scheduler = [
         convert_to_iter_based=True),
     dict(
         type='CosineAnnealingLR',
-        T_max=max_epochs - 1,
         by_epoch=True,
-        begin=1,
-        end=max_epochs,
+        begin=1,  # ends with the training (no `end`, no T_max)
         convert_to_iter_based=True),
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)

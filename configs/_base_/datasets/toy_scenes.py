@@ -69,13 +69,14 @@ zero_shot_pipeline = [
         meta_keys=('sample_idx', 'scene_index', 'is_scene', 'object_label',
                    'out_of_context', 'img_id')),
 ]
-# data_root None: tools/train.py and tools/test.py use the training set's,
-# so `--cfg-options train_dataloader.dataset.data_root=...` moves both.
+# Data elsewhere: set the root of each loader, e.g. `--cfg-options
+# train_dataloader.dataset.data_root=DIR val_dataloader.dataset.data_root=DIR`
+# (tools/train.py), `test_dataloader.dataset.data_root=DIR` (tools/test.py).
 val_dataloader = dict(
     num_workers=0,
     persistent_workers=False,
     dataset=dict(
-        data_root=None,
+        data_root=data_root,
         ann_file='annotations/val.json',
         data_prefix=dict(img='images/val/'),
         min_box_size=1,

@@ -21,9 +21,9 @@ param_scheduler = [
         begin=0,
         end=10,
         convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR', T_max=190, by_epoch=True, begin=10,
-        end=200)
+    # no `end` (and no T_max): it ends at train_cfg.max_epochs (mmengine's
+    # Runner), with T_max = end - begin
+    dict(type='CosineAnnealingLR', by_epoch=True, begin=10)
 ]
 
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=200, val_interval=20)

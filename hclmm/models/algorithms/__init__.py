@@ -1,5 +1,4 @@
-from .hcl import (HCL, HCLBYOL, HCLDenseCL, HCLMixin, HCLMoCo, HCLSimCLR,
-                  build_hcl_class)
+from .hcl import HCLBYOL, HCLDenseCL, HCLMixin, HCLMoCo, HCLSimCLR
 from .hyperbolic_instance import HypMoCo, HypSimCLR
 from .mochi import MoCHi
 from .multiview_simclr import MultiViewSimCLR
@@ -7,7 +6,6 @@ from .snclr import SNCLR
 from .supcon import HypSupCon
 
 __all__ = [
-    'HCL', 'HCLBYOL', 'HCLDenseCL', 'HCLMixin', 'HCLMoCo', 'HCLSimCLR',
-    'build_hcl_class', 'HypMoCo', 'HypSimCLR', 'HypSupCon', 'MoCHi',
-    'MultiViewSimCLR', 'SNCLR'
+    'HCLBYOL', 'HCLDenseCL', 'HCLMixin', 'HCLMoCo', 'HCLSimCLR', 'HypMoCo',
+    'HypSimCLR', 'HypSupCon', 'MoCHi', 'MultiViewSimCLR', 'SNCLR'
 ]

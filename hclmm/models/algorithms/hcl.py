@@ -1,18 +1,21 @@
 """HCL: a hyperbolic scene-object branch added to mmpretrain's SSL algorithms.
 
-Composition by configuration: :class:`HCLMixin` sits in front of any
-mmpretrain self-supervised algorithm in the class hierarchy. The base
-algorithm's own ``loss`` runs unchanged on the two object views; the mixin
-adds the hyperbolic loss between the scene view (online encoder) and the
-object view (momentum encoder where the base has one, a stop-gradient online
-pass otherwise). State-dict keys stay the base algorithm's (``backbone.*``,
+:class:`HCLMixin` sits in front of an mmpretrain self-supervised algorithm in
+the class hierarchy; each supported base is a written subclass
+(:class:`HCLMoCo`, :class:`HCLSimCLR`, :class:`HCLBYOL`,
+:class:`HCLDenseCL`) that names its key encoder. The base algorithm's own
+``loss`` runs unchanged on the two object views; the mixin adds the
+hyperbolic loss between the scene view (online encoder) and the object view
+(momentum encoder where the base has one, a stop-gradient online pass
+otherwise). State-dict keys stay the base algorithm's (``backbone.*``,
 ``neck.*``, ``encoder_k.*``...) plus ``hyp_head.*``, so mmpretrain, mmdet and
 mmseg tooling reads the checkpoints as usual.
 
-Configs name ``type='HCLMoCo'``, ``'HCLSimCLR'``, ``'HCLBYOL'``,
-``'HCLDenseCL'``, or ``type='HCL', base_type='mmpretrain.<Algorithm>'`` for
-any other two-view algorithm. With ``hyp_head=None`` the model is the
-baseline twin: the same data and object views, no hyperbolic loss.
+Another two-view algorithm is one more written subclass, e.g.
+``class HCLSimSiam(HCLMixin, SimSiam)`` registered in ``MODELS`` (with
+:meth:`HCLMixin.key_encoder` returning its momentum encoder, if it has one).
+With ``hyp_head=None`` the model is the baseline twin: the same data and
+object views, no hyperbolic loss.
 """
 import inspect
 from typing import Dict, List, Optional
@@ -28,13 +31,7 @@ from hclmm.registry import MODELS
 from ..utils import global_vector
 from ..utils.channels_last import use_channels_last
 
-__all__ = [
-    'HCLMixin', 'HCLMoCo', 'HCLSimCLR', 'HCLBYOL', 'HCLDenseCL', 'HCL',
-    'build_hcl_class'
-]
-
-# Attribute names of the momentum (key) encoder in mmpretrain's algorithms.
-_MOMENTUM_ENCODERS = ('encoder_k', 'target_net', 'momentum_encoder')
+__all__ = ['HCLMixin', 'HCLMoCo', 'HCLSimCLR', 'HCLBYOL', 'HCLDenseCL']
 
 
 def ema_like(ema: nn.Module, module: nn.Module) -> nn.Module:
@@ -90,7 +87,7 @@ class HCLMixin:
         # A projector of the head's own gets a momentum copy next to the
         # base algorithm's momentum encoder, averaged the same way.
         self.hyp_projector_k = None
-        enc = self._momentum_encoder()
+        enc = self.key_encoder()
         if self.hyp_head is not None and self.hyp_head.projector is not None \
                 and enc is not None:
             self.hyp_projector_k = ema_like(enc, self.hyp_head.projector)
@@ -98,11 +95,10 @@ class HCLMixin:
             use_channels_last(self)
 
     # ------------------------------------------------------------------
-    def _momentum_encoder(self):
-        for name in _MOMENTUM_ENCODERS:
-            enc = getattr(self, name, None)
-            if enc is not None:
-                return enc
+    def key_encoder(self) -> Optional[nn.Module]:
+        """The base's momentum encoder (an averaged ``backbone + neck``), or
+        None when it has none: the object key is then a stop-gradient
+        online pass. Each written subclass names its own."""
         return None
 
     def online_projection(self, img: torch.Tensor,
@@ -123,7 +119,7 @@ class HCLMixin:
         The momentum encoder where the base has one (with MoCo's batch
         shuffling for BatchNorm), otherwise a stop-gradient online pass.
         """
-        enc = self._momentum_encoder()
+        enc = self.key_encoder()
         if enc is None:
             return self.online_projection(img).detach()
         img, idx_unshuffle = batch_shuffle_ddp(img)
@@ -150,8 +146,10 @@ class HCLMixin:
              **kwargs) -> Dict[str, torch.Tensor]:
         """Base loss on the object views plus the hyperbolic loss:
 
-        ``u_q = f(query view)`` (online; with ``online_pair`` the key view
-        too, in the same batch), ``u_k = f_k(key view)`` (key encoder),
+        ``(query view, key view) = hyp_head.query_and_key(scene view,
+        object view)``, ``u_q = f(query view)`` (online; with
+        ``online_pair`` the key view too, in the same batch),
+        ``u_k = f_k(key view)`` (key encoder),
         ``losses = hyp_head.loss(u_q, u_k, online u_k)``.
         """
         self._check_views(inputs)
@@ -163,9 +161,9 @@ class HCLMixin:
             losses['loss_base'] = losses.pop('loss')
         if self.hyp_head is None:
             return losses
-        query_img, key_img = inputs[self.base_views:self.base_views + 2]
-        if self.hyp_head.query == 'object':
-            query_img, key_img = key_img, query_img
+        # the head says which view is the query: the scene for HCL
+        query_img, key_img = self.hyp_head.query_and_key(
+            *inputs[self.base_views:self.base_views + 2])
         online_key = None
         if self.hyp_head.online_pair:
             # one pass: BatchNorm normalises scenes and objects together
@@ -173,7 +171,7 @@ class HCLMixin:
                 torch.cat([query_img, key_img])).split(query_img.shape[0])
         else:
             query_u = self.online_projection(query_img)
-        if online_key is not None and self._momentum_encoder() is None:
+        if online_key is not None and self.key_encoder() is None:
             key_u = online_key.detach()  # the same pass without gradient
         else:
             key_u = self.key_projection(key_img)
@@ -210,40 +208,14 @@ class HCLMixin:
             sample.set_metainfo(dict(manifold=manifold))
         return data_samples
 
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        # the projector's momentum copy was a bare module before it became
-        # an averaged model of the base's EMA class
-        if self.hyp_projector_k is not None:
-            pre = prefix + 'hyp_projector_k.'
-            old = [k for k in list(state_dict)
-                   if k.startswith(pre) and not k.startswith(pre + 'module.')
-                   and k != pre + 'steps']
-            for key in old:
-                state_dict[pre + 'module.' + key[len(pre):]] = \
-                    state_dict.pop(key)
-            if old:
-                state_dict.setdefault(pre + 'steps',
-                                      torch.ones((), dtype=torch.long))
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-
-
-_CLASS_CACHE: Dict[type, type] = {}
-
-
-def build_hcl_class(base_cls: type) -> type:
-    """The HCL class for an mmpretrain algorithm class (cached)."""
-    if issubclass(base_cls, HCLMixin):
-        return base_cls
-    if base_cls not in _CLASS_CACHE:
-        _CLASS_CACHE[base_cls] = type(f'HCL{base_cls.__name__}',
-                                      (HCLMixin, base_cls),
-                                      {'__module__': __name__})
-    return _CLASS_CACHE[base_cls]
-
 
 @MODELS.register_module()
 class HCLMoCo(HCLMixin, MoCo):
     """HCL on MoCo (v1/v2): see :class:`HCLMixin` and mmpretrain's MoCo."""
+
+    def key_encoder(self) -> nn.Module:
+        """MoCo's momentum encoder."""
+        return self.encoder_k
 
 
 @MODELS.register_module()
@@ -255,26 +227,15 @@ class HCLSimCLR(HCLMixin, SimCLR):
 class HCLBYOL(HCLMixin, BYOL):
     """HCL on BYOL; the object key comes from the target network."""
 
+    def key_encoder(self) -> nn.Module:
+        """BYOL's target network."""
+        return self.target_net
+
 
 @MODELS.register_module()
 class HCLDenseCL(HCLMixin, DenseCL):
     """HCL on DenseCL; uses the global projection of its neck."""
 
-
-for _cls in (HCLMoCo, HCLSimCLR, HCLBYOL, HCLDenseCL):
-    _CLASS_CACHE[_cls.__mro__[2]] = _cls
-
-
-@MODELS.register_module(name='HCL')
-def HCL(base_type: str = 'mmpretrain.MoCo', **kwargs):
-    """Build HCL on any mmpretrain two-view algorithm named by ``base_type``.
-
-    Args:
-        base_type (str): Registry name of the base algorithm, e.g.
-            ``'mmpretrain.MoCo'``. Defaults to ``'mmpretrain.MoCo'``.
-        **kwargs: ``hyp_head``, ``base_views`` and the base's arguments.
-    """
-    base_cls = MODELS.get(base_type)
-    if base_cls is None:
-        raise KeyError(f'base_type {base_type!r} is not a registered model')
-    return build_hcl_class(base_cls)(**kwargs)
+    def key_encoder(self) -> nn.Module:
+        """DenseCL's momentum encoder."""
+        return self.encoder_k

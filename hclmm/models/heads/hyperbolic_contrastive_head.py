@@ -5,7 +5,6 @@ from mmengine.model import BaseModule
 
 from hclmm.registry import MODELS
 from ..losses import HyperbolicSupConLoss
-from ..utils import rename_state_keys
 
 __all__ = ['HyperbolicContrastiveHead']
 
@@ -84,12 +83,6 @@ class HyperbolicContrastiveHead(BaseModule):
     def hyperbolic_norm(self, x: torch.Tensor) -> torch.Tensor:
         """Distance of manifold points to the origin."""
         return self.manifold.dist0(x)
-
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        # checkpoints written before the head used an embedder
-        rename_state_keys(state_dict, prefix, {
-            'curvature.log_c': 'embedder.manifold.curvature.log_c'})
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def _mixer(self, query: torch.Tensor, negatives: Optional[torch.Tensor]
                ) -> Optional[Callable[[torch.Tensor], torch.Tensor]]:

@@ -5,7 +5,7 @@ import torch
 import torch.nn as nn
 
 from hclmm.registry import MODELS
-from ..utils import KeyQueue, rename_state_keys
+from ..utils import KeyQueue
 
 __all__ = ['HyperbolicSceneObjectHead', 'HyperbolicSceneObjectAblationHead']
 
@@ -63,10 +63,6 @@ class HyperbolicSceneObjectHead(nn.Module):
             Defaults to True.
     """
 
-    #: The side of the InfoNCE query: the scene (the algorithm passes the
-    #: scene views as the query; see HyperbolicSceneObjectAblationHead).
-    query = 'scene'
-
     def __init__(self,
                  embedder: dict = dict(type='HyperbolicEmbedder'),
                  contrast_loss: dict = dict(type='HyperbolicInfoNCELoss'),
@@ -110,6 +106,13 @@ class HyperbolicSceneObjectHead(nn.Module):
         """Distance of manifold points to the origin."""
         return self.manifold.dist0(x)
 
+    def query_and_key(self, scene: torch.Tensor,
+                      obj: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The views of the InfoNCE query and key, from the scene and object
+        views: the scene is the query (online encoder), its object the key
+        (key encoder). The algorithm embeds them in this order."""
+        return scene, obj
+
     def _embed_online(self, query_u, online_key_u):
         """The online side: the query batch, or with ``online_pair`` the
         query and key views together under one scale; points and their
@@ -142,15 +145,18 @@ class HyperbolicSceneObjectHead(nn.Module):
 
     def loss(self, query_u: torch.Tensor, key_u: torch.Tensor,
              online_key_u: Optional[torch.Tensor] = None) -> Dict:
-        """``w InfoNCE_hyp(scene, object key; queue) + sum of the pair terms
-        on (scene, object)`` from N x D projections: the scenes' (online),
-        the objects' (key encoder) and, with ``online_pair``, the objects'
-        through the online encoder; plus the statistics."""
+        """``L_hyp + sum of the pair terms`` from N x D projections: the
+        query's (scenes, online), the key's (objects, key encoder) and, with
+        ``online_pair``, the key views' through the online encoder; plus the
+        statistics. docs/hcl.md has the formula of each line."""
+        # x = exp_0(clip_r(u / s)): the online side under one scale s
         query, online_key, query_sat, online_sat = self._embed_online(
             query_u, online_key_u)
-        with torch.no_grad():
+        with torch.no_grad():  # x_k: the keys, with the running scale
             key, key_sat = self.embedder.embed(key_u.detach())
+        # q_1..q_K: earlier object keys
         negatives = None if self.queue is None else self.queue.filled()
+        # L_hyp = w CE([-d(x_q, x_k), -d(x_q, q_j)...] / T, 0)
         losses = dict(loss_hyp=self.contrast_loss(query, key, self.manifold,
                                                   negatives))
         # the pair terms see the online pair, or the key without it
@@ -158,6 +164,7 @@ class HyperbolicSceneObjectHead(nn.Module):
             (query, query_sat),
             (key, key_sat) if online_key is None else (online_key, online_sat))
         for name, term in self.pair_losses.items():
+            # e.g. L_entail = w mean max(0, angle(s, o) - aperture(s))
             losses[f'loss_{name}'], stats = term(
                 scene, obj, self.manifold, return_stats=True)
             losses.update(stats)
@@ -183,24 +190,6 @@ class HyperbolicSceneObjectHead(nn.Module):
             stats['curvature'] = self.manifold.c.detach().reshape(())
         stats['proj_norm'] = query_u.detach().norm(dim=-1).mean()
         return stats
-
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        # checkpoints written before the head was split into parts
-        rename_state_keys(
-            state_dict, prefix, {
-                'curvature.log_c': 'embedder.manifold.curvature.log_c',
-                'log_feature_scale': 'embedder.log_feature_scale',
-                'running_scale': 'embedder.running_scale',
-                'queue_ptr': 'queue.ptr',
-            })
-        old_queue = state_dict.get(prefix + 'queue')
-        if isinstance(old_queue, torch.Tensor) and self.queue is not None:
-            state_dict[prefix + 'queue.keys'] = state_dict.pop(prefix +
-                                                               'queue')
-            state_dict.setdefault(
-                prefix + 'queue.count',
-                torch.full((1, ), self.queue.length, dtype=torch.long))
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 
 @MODELS.register_module()
@@ -243,6 +232,11 @@ class HyperbolicSceneObjectAblationHead(HyperbolicSceneObjectHead):
         else:
             mask[n_query:] = True
         return mask
+
+    def query_and_key(self, scene, obj):
+        """``(scene, object)``, or ``(object, scene)`` with
+        ``query='object'``."""
+        return (scene, obj) if self.query == 'scene' else (obj, scene)
 
     def _scene_object(self, query, other):
         return (query, other) if self.query == 'scene' else (other, query)

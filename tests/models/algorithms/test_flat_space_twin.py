@@ -66,6 +66,7 @@ def test_flat_twin_trains_and_validates(tmp_path):
         f'val_dataloader.dataset.data_root={root}',
         'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False', 'train_cfg.max_epochs=1',
+        'param_scheduler=[]',  # the cosine begins after epoch 1
         'train_cfg.val_interval=1', 'default_hooks.logger.interval=1',
         'default_hooks.checkpoint.interval=1', 'randomness.seed=0'
     ])

@@ -211,20 +211,10 @@ def test_entailment_term_pulls_scenes_inside_their_objects(manifold):
     assert h.loss((1.0 * d), 3.0 * d)['loss_entail'].item() == 0
 
 
-def test_old_checkpoint_keys_load():
-    """A state dict written before the head was split into parts loads."""
-    h = head(c=0.05, scale_norm=3.0)
-    h.loss(torch.randn(3, 4), torch.randn(3, 4), torch.randn(3, 4))
-    new = h.state_dict()
-    old = {
-        'curvature.log_c': new['embedder.manifold.curvature.log_c'],
-        'log_feature_scale': new['embedder.log_feature_scale'],
-        'running_scale': new['embedder.running_scale'] * 0 + 2.5,
-        'queue': new['queue.keys'] + 1,
-        'queue_ptr': torch.tensor([5]),
-    }
-    fresh = head(c=0.05, scale_norm=3.0)
-    fresh.load_state_dict(old)
-    assert float(fresh.embedder.running_scale) == 2.5
-    assert torch.equal(fresh.queue.keys, new['queue.keys'] + 1)
-    assert int(fresh.queue.ptr) == 5 and int(fresh.queue.count) == 8
+def test_the_head_decides_which_view_is_the_query():
+    scene, obj = torch.zeros(2, 3, 8, 8), torch.ones(2, 3, 8, 8)
+    query, key = head().query_and_key(scene, obj)
+    assert query is scene and key is obj
+    ablation = head(cls=HyperbolicSceneObjectAblationHead, query='object')
+    query, key = ablation.query_and_key(scene, obj)
+    assert query is obj and key is scene

@@ -25,8 +25,8 @@ train_pipeline = [
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 max_iters = 3
 param_scheduler = [
-    dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False, begin=0,
-         end=max_iters)
+    # ends at train_cfg.max_iters (no `end`, no T_max)
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=0)
 ]
 train_cfg = dict(max_iters=max_iters)
 default_hooks = dict(checkpoint=dict(interval=max_iters))

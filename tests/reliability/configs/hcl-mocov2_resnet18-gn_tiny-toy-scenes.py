@@ -67,8 +67,8 @@ train_dataloader = dict(
 max_iters = 12
 optim_wrapper = dict(optimizer=dict(lr=0.06))
 param_scheduler = [
-    dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False, begin=0,
-         end=max_iters)
+    # ends at train_cfg.max_iters (no `end`, no T_max)
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=0)
 ]
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters)
 default_hooks = dict(

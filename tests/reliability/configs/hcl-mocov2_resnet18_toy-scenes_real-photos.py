@@ -3,7 +3,7 @@
 # fixture (tests/fixtures/real_photos.py): 32 px views, batch 4, 10
 # iterations, every iteration logged. The fixture's root is given on the
 # command line: --cfg-options train_dataloader.dataset.data_root=ROOT
-# (the val loader uses the same root, data_root=None).
+# val_dataloader.dataset.data_root=ROOT.
 _base_ = ['../../../configs/hcl/hcl-mocov2_resnet18_1xb32-8e_toy-scenes.py']
 
 ann_file = 'annotations/train.json'
@@ -59,8 +59,8 @@ train_dataloader = dict(
 max_iters = 10
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=2),
-    dict(type='CosineAnnealingLR', T_max=max_iters - 2, by_epoch=False,
-         begin=2, end=max_iters),
+    # ends with the training, train_cfg.max_iters (no `end`, no T_max)
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=2),
 ]
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=1, log_metric_by_epoch=False),
@@ -85,7 +85,6 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type='SceneObjectCropDataset',
-        data_root=None,
         ann_file=ann_file,
         data_prefix=data_prefix,
         min_box_size=12,
