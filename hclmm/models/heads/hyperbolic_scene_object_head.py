@@ -28,7 +28,7 @@ class HyperbolicSceneObjectHead(nn.Module):
       ``loss_<name>``; more can be added by config, ``None`` removes one.
 
     The recipe that forms the hierarchy (the paper's InfoNCE with
-    ``scale_norm=1.5``, ``norm_only_grad``, the online pair and the
+    ``scale_norm=3.0``, ``norm_only_grad``, the online pair and the
     entailment cone; docs/hcl.md has the ablation) is a config,
     ``configs/_base_/models/hcl_head.py``; the class defaults are its
     parts' own. The paper's loss alone is ``online_pair=False``,
