@@ -48,7 +48,7 @@ def _packaged_config(name: str) -> str:
 #: The transfer suite's linear probe (frozen ResNet-18, toy scenes).
 DEFAULT_PROBE_CONFIG = _packaged_config(
     'benchmarks/classification/toy_scenes/'
-    'resnet18_linear-1xb32-5e_toy-scenes.py')
+    'resnet18_linear-1xb32-500it_toy-scenes.py')
 
 
 def parse_budget(text: str) -> float:

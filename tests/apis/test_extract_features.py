@@ -12,7 +12,7 @@ from hclmm import apis
 ROOT = Path(__file__).resolve().parents[2]
 HCL = ROOT / 'configs' / 'hcl' / 'hcl-mocov2_resnet18_1xb32-8e_toy-scenes.py'
 LINEAR = (ROOT / 'configs' / 'benchmarks' / 'classification' / 'toy_scenes' /
-          'resnet18_linear-1xb32-5e_toy-scenes.py')
+          'resnet18_linear-1xb32-500it_toy-scenes.py')
 
 
 @pytest.fixture(scope='module')

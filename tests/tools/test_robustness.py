@@ -92,13 +92,14 @@ def test_robustness_tool_end_to_end(toy):
         str(toy / 'data'), '--eps', '8/255', '0.25', '--steps', '5',
         '--out-dir',
         str(out_dir), '--cfg-options', 'train_dataloader.num_workers=0',
-        'val_dataloader.num_workers=0'
+        'val_dataloader.num_workers=0', 'train_cfg.max_iters=30',
+        'train_cfg.val_interval=30', 'default_hooks.logger.interval=10'
     ])
     stdout = proc.stdout
     assert 'clean accuracy' in stdout and 'robust @ eps 8/255' in stdout
-    # the overrides are printed; the Runner logged its training epochs
+    # the overrides are printed; the Runner logged its training steps
     assert 'train_dataloader.dataset.data_root=' in stdout
-    assert 'Epoch(train)' in stdout + proc.stderr
+    assert 'Iter(train) [30/30]' in stdout + proc.stderr
     # mmengine's progress bar over the attack pass
     assert 'PGD: ' in proc.stderr
     assert len(re.findall(r'\] (\d+)/\1, ', proc.stderr)) == 1
