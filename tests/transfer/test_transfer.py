@@ -564,14 +564,21 @@ def test_suite_knn_task_end_to_end(toy_root, pretrain_ckpt, backbone_file,
     assert again['seeds'] == hcl['seeds']  # same weights, same number
 
 
-def test_suite_label_fraction_same_steps_fewer_images(toy_root,
-                                                      pretrain_ckpt,
+def test_suite_label_fraction_same_steps_fewer_images(pretrain_ckpt,
                                                       tmp_path):
     """``--label-fraction 1 0.5``: the fraction's runs train on the
     stratified subset written for their seed, for as many steps as the
     full-label runs, and the json keeps both fractions."""
     suite = _load_tool(osp.join(REPO, 'tools', 'benchmarks', 'transfer.py'),
                        'transfer_suite_fractions')
+    gen = _load_tool(
+        osp.join(REPO, 'tools', 'dataset_converters', 'make_toy_scenes.py'),
+        'make_toy_scenes_fractions')
+    toy_root = str(tmp_path / 'toy')
+    # 24 scenes: more than one per stratum (rarest class), so half of them
+    # is a strict subset
+    gen.make_toy_scenes(toy_root, num_train=24, num_val=2, seed=0,
+                        img_size=64)
     work = tmp_path / 'suite'
     suite.main([
         '--pretrained', f'hcl={pretrain_ckpt}', '--tasks', 'linear',
@@ -585,15 +592,13 @@ def test_suite_label_fraction_same_steps_fewer_images(toy_root,
                                     'train.json')).read())
     assert 0 < len(subset['images']) < len(full['images'])
 
-    def last_step(run):
-        logs = sorted(run.glob('*/vis_data/2*.json'))
-        steps = [json.loads(line)['step'] for line in logs[-1].read_text()
-                 .splitlines() if 'loss' in json.loads(line)]
-        return steps[-1]
+    def last_checkpoint(run):
+        """The training's last checkpoint, named by its iteration."""
+        return osp.basename((run / 'last_checkpoint').read_text().strip())
 
     runs = work / 'runs' / 'linear' / 'hcl'
-    assert last_step(runs / 'seed0') == last_step(
-        runs / 'fraction0.5' / 'seed0') == 3
+    assert last_checkpoint(runs / 'seed0') == last_checkpoint(
+        runs / 'fraction0.5' / 'seed0') == 'iter_3.pth'
     assert 'train_0.5_seed0.json' in (runs / 'fraction0.5' / 'seed0' /
                                       'train.log').read_text()
     cell = json.loads((work / 'transfer.json').read_text())['linear']['hcl']

@@ -231,7 +231,7 @@ def test_gpu_scale_configs_load_every_backbone_key(suite, r50_checkpoint,
         '--config', f'{task}={osp.join(REPO, "configs", "benchmarks", config)}',
         '--work-dir', str(tmp_path)
     ])
-    _, configs = suite.prepare(args)
+    _, configs, _ = suite.prepare(args)
     loaded = {}
     for init in ('hcl', 'random'):
         cfg = Config.fromfile(configs[(task, init)])
