@@ -554,6 +554,15 @@ def _fmt(v):
     return f'{v:.3f}' if abs(v) < 1 else f'{v:.2f}'
 
 
+def _cell_text(cell):
+    """``mean ± std (seed values)`` of a table cell, ``–`` for none."""
+    if cell is None:
+        return '–'
+    std = '' if cell['std'] is None else f' ± {_fmt(cell["std"])}'
+    seeds = ', '.join(_fmt(v) for v in cell['seeds'].values())
+    return f'{_fmt(cell["mean"])}{std} ({seeds})'
+
+
 def markdown(table, tasks, inits, failures, title):
     """The table as Markdown: mean +- std (per-seed values), differences of
     means next to the larger of the two spreads, and failed runs."""
@@ -569,13 +578,7 @@ def markdown(table, tasks, inits, failures, title):
         for task in tasks:
             if task not in table:
                 continue
-            cell = table[task].get(init)
-            if cell is None:
-                row.append('–')
-                continue
-            std = '' if cell['std'] is None else f' ± {_fmt(cell["std"])}'
-            seeds = ', '.join(_fmt(v) for v in cell['seeds'].values())
-            row.append(f'{_fmt(cell["mean"])}{std} ({seeds})')
+            row.append(_cell_text(table[task].get(init)))
         lines.append('| ' + ' | '.join(row) + ' |')
     pairs = [(a, b) for i, a in enumerate(inits) for b in inits[i + 1:]]
     if pairs and table:
@@ -624,14 +627,7 @@ def label_efficiency_lines(table, tasks, inits):
             if cell is None or 'fractions' not in cell:
                 continue
             row = [f'{task} `{cell["metric"]}`', init]
-            for f in fracs:
-                c = cell['fractions'].get(f)
-                if c is None:
-                    row.append('–')
-                    continue
-                std = '' if c['std'] is None else f' ± {_fmt(c["std"])}'
-                seeds = ', '.join(_fmt(v) for v in c['seeds'].values())
-                row.append(f'{_fmt(c["mean"])}{std} ({seeds})')
+            row += [_cell_text(cell['fractions'].get(f)) for f in fracs]
             lines.append('| ' + ' | '.join(row) + ' |')
     return lines
 

@@ -6,23 +6,13 @@ _base_ = '../../../configs/benchmarks/mmsegmentation/toy_scenes/fpn_r18_1xb8-250
 crop_size = (64, 64)
 model = dict(data_preprocessor=dict(size=crop_size))
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(
-        type='RandomResize',
-        scale=crop_size,
-        ratio_range=(0.75, 1.5),
-        keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs'),
+    dict(t, scale=crop_size) if t['type'] == 'RandomResize' else
+    dict(t, crop_size=crop_size) if t['type'] == 'RandomCrop' else t
+    for t in _base_.train_pipeline
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=crop_size, keep_ratio=True),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs'),
+    dict(t, scale=crop_size) if t['type'] == 'Resize' else t
+    for t in _base_.test_pipeline
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
