@@ -27,6 +27,11 @@ Output (``DIR`` is ``--out``)::
                                        (nested objects over their container);
                                        255 is never written
 
+``--num-pool N`` also writes an unlabelled pool of N training scenes
+(``annotations/pool.json``, ``images/pool/``; own random stream, no
+out-of-context objects) for self-supervised pretraining; ``--pool-only``
+writes it next to existing splits without touching them.
+
 Only numpy, Pillow and the standard library; deterministic for a seed (the
 label maps and masks are drawn from the objects' boxes and change nothing in
 the images).
@@ -43,6 +48,10 @@ import sys
 
 import numpy as np
 from PIL import Image
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from make_toy_scenes import (add_pool_arguments,  # noqa: E402
+                             check_pool_arguments)
 
 CLASSES = ('stripes', 'checker', 'dots', 'rings', 'zigzag', 'blobs',
            'crosshatch', 'spiral')
@@ -189,12 +198,20 @@ def semantic_map(objects, size):
 
 
 def make_patch_scenes(out_dir, num_train=800, num_val=200, seed=0,
-                      img_size=128, ooc_ratio=0.15, progress=False):
-    """Write both splits; returns the per-split counts. ``progress`` shows
-    mmengine's progress bar over the images (on stderr)."""
+                      img_size=128, ooc_ratio=0.15, progress=False,
+                      num_pool=0, pool_only=False):
+    """Write the train and val splits, and a pool of ``num_pool`` unlabelled
+    training scenes when it is above 0 (``pool_only``: the pool alone);
+    returns the per-split counts. ``progress`` shows mmengine's progress bar
+    over the images (on stderr)."""
+    if pool_only and num_pool < 1:
+        raise ValueError('--pool-only needs --num-pool N with N >= 1')
+    splits = [] if pool_only else [('train', num_train, 0.0, 0),
+                                   ('val', num_val, ooc_ratio, 1)]
+    if num_pool:
+        splits.append(('pool', num_pool, 0.0, 3))
     stats = {}
-    for split, num, ooc_prob, offset in (('train', num_train, 0.0, 0),
-                                         ('val', num_val, ooc_ratio, 1)):
+    for split, num, ooc_prob, offset in splits:
         rng = np.random.default_rng(seed * 1000 + 7 + offset)
         img_dir = osp.join(out_dir, 'images', split)
         sem_dir = osp.join(out_dir, 'semantic', split)
@@ -243,10 +260,12 @@ def main():
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--img-size', type=int, default=128)
     parser.add_argument('--ooc-ratio', type=float, default=0.15)
-    args = parser.parse_args()
+    add_pool_arguments(parser)
+    args = check_pool_arguments(parser, parser.parse_args())
     stats = make_patch_scenes(args.out, args.num_train, args.num_val,
                               args.seed, args.img_size, args.ooc_ratio,
-                              progress=True)
+                              progress=True, num_pool=args.num_pool,
+                              pool_only=args.pool_only)
     for split, s in stats.items():
         print(f'{split}: {s["images"]} images, {s["objects"]} objects '
               f'({s["out_of_context"]} out of context) -> '

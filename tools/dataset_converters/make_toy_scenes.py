@@ -18,6 +18,13 @@ Output layout (``DIR`` is ``--out``)::
                                        be used as the ignore index)
     DIR/meta.json                      classes, scene types, conventions
 
+``--num-pool N`` also writes an unlabelled *pool* of N training scenes
+(``annotations/pool.json``, ``images/pool/``; same distribution, its own
+random stream, no out-of-context objects) for self-supervised pretraining on
+more scenes than are labelled: the pretraining reads its boxes, never its
+categories. ``--pool-only`` writes the pool next to existing splits without
+touching them.
+
 Only numpy, Pillow and the standard library are used, so generating the
 default 800 + 200 images takes seconds. The output is byte-identical for a
 given seed and set of arguments.
@@ -39,7 +46,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 __all__ = ['CLASSES', 'SCENE_TYPES', 'generate_split', 'make_toy_scenes',
-           'main']
+           'add_pool_arguments', 'check_pool_arguments', 'main']
 
 # name, shape, fill colour (RGB)
 CLASSES = (
@@ -67,7 +74,7 @@ SCENE_TYPES = (
      ('blue_square', 'cyan_ellipse', 'orange_diamond', 'white_cross')),
 )
 
-SPLIT_SEED_OFFSET = {'train': 0, 'val': 1}
+SPLIT_SEED_OFFSET = {'train': 0, 'val': 1, 'pool': 3}
 
 
 def _unit_shape(shape):
@@ -351,7 +358,8 @@ def draw_preview(out_dir, split, path, num=8, cols=4, scale=2):
 
 def make_toy_scenes(out_dir, num_train=800, num_val=200, seed=0,
                     img_size=128, min_objects=2, max_objects=6,
-                    ooc_ratio=0.15, img_format='png', verbose=False):
+                    ooc_ratio=0.15, img_format='png', verbose=False,
+                    num_pool=0, pool_only=False):
     """Generate the train and val splits plus ``meta.json``.
 
     Args:
@@ -366,6 +374,10 @@ def make_toy_scenes(out_dir, num_train=800, num_val=200, seed=0,
             Defaults to 0.15.
         img_format (str): ``'png'`` or ``'jpg'``. Defaults to ``'png'``.
         verbose (bool): Print progress. Defaults to False.
+        num_pool (int): Scenes of the unlabelled pretraining pool (split
+            ``pool``). Defaults to 0 (none).
+        pool_only (bool): Write only the pool, leaving the other splits and
+            ``meta.json`` as they are. Defaults to False.
 
     Returns:
         dict: Summary with per-split image and object counts.
@@ -379,9 +391,14 @@ def make_toy_scenes(out_dir, num_train=800, num_val=200, seed=0,
                          f'{min_objects} and {max_objects}')
     # objects scale with the image: 16-56 px at the default 128 px
     min_obj, max_obj = img_size / 8, img_size * 7 / 16
+    if pool_only and num_pool < 1:
+        raise ValueError('--pool-only needs --num-pool N with N >= 1')
+    splits = [] if pool_only else [('train', num_train, 0.0),
+                                   ('val', num_val, ooc_ratio)]
+    if num_pool:
+        splits.append(('pool', num_pool, 0.0))
     summary = {}
-    for split, num, ooc in (('train', num_train, 0.0),
-                            ('val', num_val, ooc_ratio)):
+    for split, num, ooc in splits:
         coco = generate_split(
             out_dir, split, num, seed=seed, img_size=img_size,
             min_objects=min_objects, max_objects=max_objects, ooc_prob=ooc,
@@ -392,6 +409,8 @@ def make_toy_scenes(out_dir, num_train=800, num_val=200, seed=0,
             objects=len(coco['annotations']),
             out_of_context=sum(a['out_of_context']
                                for a in coco['annotations']))
+    if pool_only:
+        return summary
     meta = dict(
         classes=[c[0] for c in CLASSES],
         categories=[
@@ -415,6 +434,23 @@ def make_toy_scenes(out_dir, num_train=800, num_val=200, seed=0,
     return summary
 
 
+def add_pool_arguments(parser):
+    """``--num-pool`` and ``--pool-only``, shared with the patch scenes."""
+    parser.add_argument(
+        '--num-pool', type=int, default=0,
+        help='also write an unlabelled pool of this many training scenes '
+        '(split "pool") for self-supervised pretraining')
+    parser.add_argument(
+        '--pool-only', action='store_true',
+        help='write only the pool, leaving existing splits untouched')
+
+
+def check_pool_arguments(parser, args):
+    if args.pool_only and args.num_pool < 1:
+        parser.error('--pool-only needs --num-pool N with N >= 1')
+    return args
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Generate the toy scene-object dataset (COCO format).')
@@ -429,10 +465,11 @@ def parse_args(argv=None):
         '--ooc-ratio', type=float, default=0.15,
         help='fraction of val objects pasted out of context')
     parser.add_argument('--img-format', choices=('png', 'jpg'), default='png')
+    add_pool_arguments(parser)
     parser.add_argument(
         '--preview', default=None,
         help='also save a png grid of val scenes with boxes to this path')
-    return parser.parse_args(argv)
+    return check_pool_arguments(parser, parser.parse_args(argv))
 
 
 def main(argv=None):
@@ -443,7 +480,8 @@ def main(argv=None):
         args.out, num_train=args.num_train, num_val=args.num_val,
         seed=args.seed, img_size=args.img_size, min_objects=args.min_objects,
         max_objects=args.max_objects, ooc_ratio=args.ooc_ratio,
-        img_format=args.img_format, verbose=True)
+        img_format=args.img_format, verbose=True, num_pool=args.num_pool,
+        pool_only=args.pool_only)
     if args.preview:
         draw_preview(args.out, 'val', args.preview)
     for split, s in summary.items():

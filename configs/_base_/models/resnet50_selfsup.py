@@ -2,6 +2,12 @@
 # normalisation of mmpretrain's SelfSupDataPreprocessor and the backbone
 # (SyncBN; the MoCo v2 bases switch to BN). The algorithm bases add the
 # type, neck and head.
+# zero_init_residual=True (Goyal et al., 2017): the last BatchNorm of each
+# residual block starts at zero, so a block starts as the identity. It is
+# what mmdet/mmseg's from-scratch ResNet and mmpretrain's SimCLR/BYOL use;
+# MoCo v2's reference recipe starts the blocks open (False), and a short
+# pretraining from there transfers worse than no pretraining at all
+# (docs/results.md, "What the self-supervised pretraining loses").
 model = dict(
     data_preprocessor=dict(
         type='SelfSupDataPreprocessor',
@@ -12,4 +18,4 @@ model = dict(
         type='ResNet',
         depth=50,
         norm_cfg=dict(type='SyncBN'),
-        zero_init_residual=False))
+        zero_init_residual=True))

@@ -6,7 +6,7 @@
 # `object_view_pipeline` of configs/_base_/datasets/toy_scenes.py, restated
 # here; tests/configs/test_supervised_control.py keeps the two equal) and the
 # same optimiser, warm-up and cosine schedule over 8 epochs of crops, from
-# the same initialisation (`zero_init_residual=False`, as in
+# the same initialisation (`zero_init_residual=True`, as in
 # configs/_base_/models/resnet50_selfsup.py). Its
 # checkpoint goes to the suite as one more init:
 #   python tools/train.py configs/benchmarks/classification/toy_scenes/resnet18_supervised-1xb32-8e_toy-scenes.py --work-dir work_dirs/sup
@@ -21,7 +21,7 @@ model = dict(
     backbone=dict(
         frozen_stages=-1,
         norm_eval=False,
-        zero_init_residual=False,
+        zero_init_residual=True,
         init_cfg=None))
 
 train_pipeline = [
