@@ -4,8 +4,9 @@
 # type, neck and head.
 # zero_init_residual=True (Goyal et al., 2017): the last BatchNorm of each
 # residual block starts at zero, so a block starts as the identity. It is
-# what mmdet/mmseg's from-scratch ResNet and mmpretrain's SimCLR/BYOL use;
-# MoCo v2's reference recipe starts the blocks open (False), and a short
+# what mmdet/mmseg's from-scratch ResNet and mmpretrain's SimCLR, SimSiam,
+# Barlow Twins and SwAV configs use. MoCo v2's reference recipe (and BYOL's
+# and DenseCL's in mmpretrain) starts the blocks open (False); a short
 # pretraining from there transfers worse than no pretraining at all
 # (docs/results.md, "What the self-supervised pretraining loses").
 model = dict(
