@@ -34,7 +34,7 @@ TYPE = re.compile(r'(?<![\w.])((?:model|H)(?:\.\w+)*)\.type=(\w+)')
 
 
 def _full(key):
-    # docs/hcl.md's ablation table writes `H.` for model.hyp_head.
+    # docs/results.md's ablation table writes `H.` for model.hyp_head.
     if key.startswith('H.'):
         return 'model.hyp_head.' + key[2:]
     if key.startswith('hyp_head.'):

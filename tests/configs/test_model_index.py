@@ -89,23 +89,20 @@ def test_listed_config_exists_loads_and_matches(meta, model):
     assert info['Training Data'] and info['Architecture']
 
 
-# results of the transfer suite are recorded in docs/transfer.md
-TRANSFER_TASKS = ('Semantic Segmentation', 'Object Detection',
-                  'Image Classification')
+# every measured result is recorded in docs/results.md
+RESULTS_DOC = 'docs/results.md'
 
 
 def test_results_are_numbers_the_docs_record():
-    """A result is only listed where a doc records the measurement: the
-    model's README (docs/transfer.md for the transfer tasks) holds every
-    value as printed there (3 decimals below 1, else 2, as the tools
-    print them)."""
+    """A result is only listed where the docs record the measurement:
+    docs/results.md holds every value as printed there (3 decimals below 1,
+    else 2, as the tools print them)."""
     with_results = [model for _, model in MODELS if model.get('Results')]
     assert with_results
     for model in with_results:
         for result in model['Results']:
             assert result['Task'] and result['Dataset'], model['Name']
-            doc = 'docs/transfer.md' if result['Task'] in TRANSFER_TASKS \
-                else model['README']
+            doc = RESULTS_DOC
             with open(osp.join(REPO, doc)) as f:
                 text = f.read()
             for metric, value in result['Metrics'].items():

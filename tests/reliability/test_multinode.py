@@ -1,6 +1,6 @@
 """Two "nodes" on localhost: ``tools/dist_train.sh`` with NNODES/NODE_RANK.
 
-The multi-node launch of ``docs/scaling.md`` is run for real: two launchers,
+The multi-node launch of ``docs/training_fast.md`` is run for real: two launchers,
 ``NNODES=2 NODE_RANK=0`` and ``NNODES=2 NODE_RANK=1``, each ``bash
 tools/dist_train.sh CONFIG 1`` (one process per node, torchrun's static
 rendezvous at ``MASTER_ADDR=127.0.0.1`` and a free ``PORT``, gloo on the CPU),
