@@ -497,8 +497,8 @@ def test_suite_knn_task_end_to_end(toy_root, pretrain_ckpt, backbone_file,
         cfg_options=['train_dataloader.num_workers=0',
                      'val_dataloader.num_workers=0'],
         vis_backends=['local', 'tensorboard'])
-    _, failures, _ = run_transfer(str(work), [f'hcl={pretrain_ckpt}', 'random'],
-                                  **options)
+    inits = [f'hcl={pretrain_ckpt}', 'random']
+    _, failures, _ = run_transfer(str(work), inits, **options)
     assert failures == []
     table = json.loads((work / 'transfer.json').read_text())['knn']
     hcl, rand = table['hcl'], table['random']
@@ -549,7 +549,7 @@ def test_suite_knn_task_end_to_end(toy_root, pretrain_ckpt, backbone_file,
 
     # a newer checkpoint: its runs start again, random init's are read back
     capsys.readouterr()
-    later = os.path.getmtime(pretrain_ckpt) + 5
+    later = os.path.getmtime(work / 'backbones' / 'hcl.pth') + 5
     new_ckpt = tmp_path / 'newer.pth'
     new_ckpt.write_bytes(open(pretrain_ckpt, 'rb').read())
     os.utime(new_ckpt, (later + 100, later + 100))
