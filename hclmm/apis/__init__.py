@@ -1,6 +1,7 @@
 """Library entry points behind the tools: a model from a config and a
 checkpoint, one feature extraction, the zero-shot report, the weighted kNN
-benchmark and the robustness probe."""
+benchmark, the robustness probe and the transfer suite
+(:mod:`hclmm.apis.transfer`)."""
 from .inference import (backbone_state_dict, build_dataloader,
                         extract_features, extract_from_config, init_model,
                         load_backbone)
@@ -10,6 +11,7 @@ from .robustness import (DEFAULT_PROBE_CONFIG, budget_text, parse_budget,
                          pgd_attack, pixel_classifier, probe_config,
                          robust_accuracy, robustness_report,
                          train_linear_probe)
+from .transfer import SuiteError, run_transfer
 from .zero_shot import (build_zero_shot_dataset, crop_resize, embed_dataset,
                         run_zero_shot, zero_shot_from_config,
                         zero_shot_summary)
@@ -23,5 +25,5 @@ __all__ = [
     'train_linear_probe', 'robustness_report', 'crop_resize',
     'build_zero_shot_dataset', 'embed_dataset', 'run_zero_shot',
     'zero_shot_from_config', 'zero_shot_summary', 'PROJECTOR_COLUMNS',
-    'add_projector'
+    'add_projector', 'SuiteError', 'run_transfer'
 ]

@@ -487,20 +487,19 @@ def test_knn_eval_tool_on_toy_crops(toy_root, backbone_file, tmp_path,
 
 def test_suite_knn_task_end_to_end(toy_root, pretrain_ckpt, backbone_file,
                                    tmp_path, capsys):
-    """``transfer.py --tasks knn``: the suite's kNN runs give knn_eval.py's
+    """The suite's ``knn`` task: its kNN runs give knn_eval.py's
     own number for the extracted backbone, the same for every seed of a
     pretrained init, and run again once the checkpoint is newer."""
-    suite = _load_tool(osp.join(REPO, 'tools', 'benchmarks', 'transfer.py'),
-                       'transfer_suite')
+    from hclmm.apis import run_transfer
     work = tmp_path / 'suite'
-    argv = [
-        '--pretrained', f'hcl={pretrain_ckpt}', 'random', '--tasks', 'knn',
-        '--data-root', toy_root, '--seeds', '0', '1', '--work-dir',
-        str(work), '--cfg-options', 'train_dataloader.num_workers=0',
-        'val_dataloader.num_workers=0', '--vis-backends', 'local',
-        'tensorboard'
-    ]
-    suite.main(argv)
+    options = dict(
+        tasks=['knn'], data_root=toy_root, seeds=[0, 1],
+        cfg_options=['train_dataloader.num_workers=0',
+                     'val_dataloader.num_workers=0'],
+        vis_backends=['local', 'tensorboard'])
+    inits = [f'hcl={pretrain_ckpt}', 'random']
+    _, failures, _ = run_transfer(str(work), inits, **options)
+    assert failures == []
     table = json.loads((work / 'transfer.json').read_text())['knn']
     hcl, rand = table['hcl'], table['random']
     # the table through mmengine's backends: the figure and the means
@@ -550,11 +549,11 @@ def test_suite_knn_task_end_to_end(toy_root, pretrain_ckpt, backbone_file,
 
     # a newer checkpoint: its runs start again, random init's are read back
     capsys.readouterr()
-    later = os.path.getmtime(pretrain_ckpt) + 5
+    later = os.path.getmtime(work / 'backbones' / 'hcl.pth') + 5
     new_ckpt = tmp_path / 'newer.pth'
     new_ckpt.write_bytes(open(pretrain_ckpt, 'rb').read())
     os.utime(new_ckpt, (later + 100, later + 100))
-    suite.main(argv[:1] + [f'hcl={new_ckpt}'] + argv[2:])
+    run_transfer(str(work), [f'hcl={new_ckpt}', 'random'], **options)
     out = capsys.readouterr().out
     for seed in (0, 1):
         assert f'knn / hcl / seed {seed}: {work}/runs/knn/hcl/seed{seed} ' \
@@ -569,8 +568,7 @@ def test_suite_label_fraction_same_steps_fewer_images(pretrain_ckpt,
     """``--label-fraction 1 0.5``: the fraction's runs train on the
     stratified subset written for their seed, for as many steps as the
     full-label runs, and the json keeps both fractions."""
-    suite = _load_tool(osp.join(REPO, 'tools', 'benchmarks', 'transfer.py'),
-                       'transfer_suite_fractions')
+    from hclmm.apis import run_transfer
     gen = _load_tool(
         osp.join(REPO, 'tools', 'dataset_converters', 'make_toy_scenes.py'),
         'make_toy_scenes_fractions')
@@ -580,13 +578,13 @@ def test_suite_label_fraction_same_steps_fewer_images(pretrain_ckpt,
     gen.make_toy_scenes(toy_root, num_train=24, num_val=2, seed=0,
                         img_size=64)
     work = tmp_path / 'suite'
-    suite.main([
-        '--pretrained', f'hcl={pretrain_ckpt}', '--tasks', 'linear',
-        '--label-fraction', '1', '0.5', '--data-root', toy_root, '--seeds',
-        '0', '--work-dir', str(work), '--cfg-options', 'train_cfg.max_iters=3',
-        'train_cfg.val_interval=3', 'train_dataloader.batch_size=2',
-        'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0'
-    ])
+    run_transfer(
+        str(work), [f'hcl={pretrain_ckpt}'], ['linear'],
+        label_fractions=[1, 0.5], data_root=toy_root, seeds=[0],
+        cfg_options=['train_cfg.max_iters=3', 'train_cfg.val_interval=3',
+                     'train_dataloader.batch_size=2',
+                     'train_dataloader.num_workers=0',
+                     'val_dataloader.num_workers=0'])
     subset = json.loads((work / 'labels' / 'train_0.5_seed0.json').read_text())
     full = json.loads(open(osp.join(toy_root, 'annotations',
                                     'train.json')).read())
@@ -607,3 +605,11 @@ def test_suite_label_fraction_same_steps_fewer_images(pretrain_ckpt,
     assert (work / 'label_efficiency.png').is_file()
     assert 'label_efficiency/linear/hcl/0.5' in json.loads(
         (work / 'vis_data' / 'scalars.json').read_text())
+    # the cell holds what tools/test.py wrote for the last checkpoint: the
+    # number of the training's own last validation
+    tested = json.loads((runs / 'seed0' / 'metrics.json').read_text())
+    assert cell['seeds']['0'] == tested['accuracy/top1']
+    train_log = sorted((runs / 'seed0').glob('*/vis_data/*_*.json'))[0]
+    logged = [json.loads(line) for line in open(train_log)]
+    last_val = [r for r in logged if 'accuracy/top1' in r][-1]
+    assert last_val['accuracy/top1'] == pytest.approx(tested['accuracy/top1'])

@@ -1,25 +1,18 @@
-"""The transfer suite's bookkeeping: inputs, data folders, the metrics it
-reads back from mmengine's logs, and the json and table it writes."""
-import importlib.util
+"""The transfer suite's bookkeeping: inputs, data folders, the child
+configs, the metrics it reads back from the files the tools write, and the
+json and table it writes."""
 import json
 import os.path as osp
 
+import mmengine
 import pytest
+from mmengine.config import Config
 
+from hclmm.apis import transfer as suite
 from hclmm_test_utils import REPO
 
-TOOL = osp.join(REPO, 'tools', 'benchmarks', 'transfer.py')
 
-
-@pytest.fixture(scope='module')
-def suite():
-    spec = importlib.util.spec_from_file_location('transfer_suite', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_pretrained_specs(suite, tmp_path):
+def test_pretrained_specs(tmp_path):
     ckpt = tmp_path / 'a.pth'
     ckpt.write_bytes(b'x')
     inits = suite.parse_pretrained([f'hcl={ckpt}', 'random'])
@@ -48,7 +41,7 @@ def _planted_set(root, split_dirs):
         (root / 'semantic' / split_dirs[0] / f'{i}.png').write_bytes(b'x')
 
 
-def test_split_folders_from_the_json(suite, tmp_path):
+def test_split_folders_from_the_json(tmp_path):
     _planted_set(tmp_path, ['train', 'val'])
     split = suite.resolve_split(str(tmp_path), 'annotations/train.json',
                                 'images/', 'semantic/')
@@ -66,21 +59,19 @@ def test_split_folders_from_the_json(suite, tmp_path):
 
 
 def _plant_run(work, task, init, seed, metrics):
-    """An mmengine log as a training run leaves it: train records, then the
-    final validation record."""
-    vis = work / 'runs' / task / init / f'seed{seed}' / '20261203_000000' \
-        / 'vis_data'
+    """A run folder as a training run and its test leave it: the training's
+    log with an earlier validation, and the metrics file that
+    ``tools/test.py --out FILE --out-item metrics`` wrote (mmengine.dump)."""
+    run_dir = work / 'runs' / task / init / f'seed{seed}'
+    vis = run_dir / '20261203_000000' / 'vis_data'
     vis.mkdir(parents=True)
-    lines = [dict(lr=0.01, loss=1.5, step=1), dict(metrics, step=1),
-             dict(lr=0.001, loss=0.9, step=2), dict(metrics, step=2)]
-    lines[1] = {k: v / 2 for k, v in metrics.items()}  # earlier validation
-    (vis / '20261203_000000.json').write_text(
-        '\n'.join(json.dumps(x) for x in lines) + '\n')
-    (vis / 'scalars.json').write_text(json.dumps(dict(loss=3.0)) + '\n')
-    return vis.parent.parent
+    earlier = {k: v / 2 for k, v in metrics.items()}
+    (vis / '20261203_000000.json').write_text(json.dumps(earlier) + '\n')
+    mmengine.dump(metrics, str(run_dir / suite.METRICS_FILE))
+    return run_dir
 
 
-def test_json_and_table_hold_what_the_runs_logged(suite, tmp_path):
+def test_json_and_table_hold_what_the_runs_logged(tmp_path):
     logged = {('det', 'hcl', 0): 0.412, ('det', 'hcl', 1): 0.398,
               ('det', 'random', 0): 0.101, ('det', 'random', 1): 0.121,
               ('seg', 'hcl', 0): 61.5}
@@ -90,7 +81,7 @@ def test_json_and_table_hold_what_the_runs_logged(suite, tmp_path):
         run_dir = _plant_run(tmp_path, task, init, seed,
                              {key: value, 'other': 1.0})
         metrics = suite.read_metrics(str(run_dir))
-        assert metrics[key] == value  # the last validation, not the first
+        assert metrics[key] == value  # the test's file, not the log
         results.setdefault((task, init), {})[seed] = dict(metrics=metrics)
     table = suite.write_outputs(str(tmp_path), results, ['det', 'seg'],
                                 ['hcl', 'random'],
@@ -114,7 +105,7 @@ def test_json_and_table_hold_what_the_runs_logged(suite, tmp_path):
     assert '- seg / random / seed 0: boom' in md
 
 
-def test_label_fractions_in_json_table_and_figure(suite, tmp_path):
+def test_label_fractions_in_json_table_and_figure(tmp_path):
     """Runs at several labelled fractions: the top-level cell is the
     largest fraction's, every fraction is kept under ``fractions``, the
     Markdown has the label-efficiency table and the figure is drawn."""
@@ -149,18 +140,72 @@ def test_label_fractions_in_json_table_and_figure(suite, tmp_path):
         '/w/runs/seg/hcl/seed2'
 
 
-def test_label_fraction_needs_data_and_a_valid_fraction(suite, tmp_path):
-    for extra, msg in ((['0.1'], 'needs --data-root'),
-                       (['1.5', '--data-root', str(tmp_path)],
+def test_label_fraction_needs_data_and_a_valid_fraction(tmp_path):
+    for extra, msg in ((dict(label_fractions=[0.1]), 'needs --data-root'),
+                       (dict(label_fractions=[1.5], data_root=str(tmp_path)),
                         r'1.5: a fraction .* is in \(0, 1\]')):
-        args = suite.parse_args(['--pretrained', 'random', '--tasks', 'knn',
-                                 '--work-dir', str(tmp_path),
-                                 '--label-fraction'] + extra)
         with pytest.raises(suite.SuiteError, match=msg):
-            suite.prepare(args)
+            suite.prepare(str(tmp_path), ['random'], ['knn'], **extra)
 
 
-def test_init_and_data_overrides(suite):
+def test_runs_plan_and_their_files():
+    """Fraction by fraction, seed by seed; a training run is trained, then
+    its last checkpoint tested into the metrics file; kNN is one command."""
+    runs = suite.plan_runs(['det', 'knn'], ['hcl', 'random'], [1.0, 0.1],
+                           [0, 1])
+    assert len(runs) == 16
+    assert runs[:3] == [('det', 'hcl', 1.0, 0), ('det', 'random', 1.0, 0),
+                        ('knn', 'hcl', 1.0, 0)]
+    assert runs[-1] == ('knn', 'random', 0.1, 1)
+    train, test = suite.run_commands('train', 'c.py', '/w/r', 3, 1, ['a=1'])
+    assert train[1].endswith(osp.join('tools', 'train.py'))
+    assert train[-3:] == ['--cfg-options', 'randomness.seed=3', 'a=1']
+    assert test[1].endswith(osp.join('tools', 'test.py'))
+    assert test[2:4] == ['c.py', 'CHECKPOINT']
+    assert test[test.index('--out') + 1] == osp.join('/w/r', 'metrics.json')
+    assert test[test.index('--out-item') + 1] == 'metrics'
+    train, test = suite.run_commands('train', 'c.py', '/w/r', 3, 4, [])
+    assert train[1].endswith('dist_train.sh') and train[3] == '4'
+    assert test[1].endswith('dist_test.sh') and test[3:5] == ['CHECKPOINT',
+                                                              '4']
+    knn, = suite.run_commands('knn', 'k.py', '/w/r', 0, 1, [])
+    assert knn[1].endswith('knn_eval.py')
+
+
+def test_child_config_inherits_and_merges(tmp_path):
+    """The child config, written through mmengine's Config, inherits the
+    task config and merges the overrides as ``--cfg-options`` would, a
+    ``_delete_`` replacing the dataset."""
+    base = tmp_path / 'base.py'
+    base.write_text(
+        "model = dict(backbone=dict(depth=18, init_cfg=dict("
+        "type='Pretrained', checkpoint='x')), head=dict(num_classes=80))\n"
+        "train_dataloader = dict(batch_size=2, dataset=dict("
+        "type='VOCDataset', ann_file='a.txt', pipeline=[dict(type='P')]))\n")
+    cfg = Config.fromfile(str(base)).to_dict()
+    data = {'train_dataloader': dict(dataset=dict(
+        _delete_=True, type='CocoDataset', pipeline=[dict(type='P')],
+        ann_file='t.json', metainfo=dict(classes=('a', 'b')))),
+        'model': dict(head=dict(num_classes=2))}
+    path = suite.write_child_config(
+        str(tmp_path / 'c' / 'hcl.py'), str(base), data,
+        suite.init_overrides(cfg, str(base), '/w/hcl.pth'))
+    child = Config.fromfile(path)
+    assert child.model.backbone.depth == 18
+    assert child.model.backbone.init_cfg.checkpoint == '/w/hcl.pth'
+    assert child.model.head.num_classes == 2
+    assert child.train_dataloader.batch_size == 2
+    assert child.train_dataloader.dataset == dict(
+        type='CocoDataset', pipeline=[dict(type='P')], ann_file='t.json',
+        metainfo=dict(classes=('a', 'b')))
+    assert "_base_ = [" in open(path).read()
+    random = Config.fromfile(suite.write_child_config(
+        str(tmp_path / 'c' / 'random.py'), str(base),
+        suite.init_overrides(cfg, str(base), None)))
+    assert random.model.backbone == dict(depth=18, init_cfg=None)
+
+
+def test_init_and_data_overrides():
     model = dict(backbone=dict(init_cfg=dict(type='Pretrained',
                                              checkpoint='x')),
                  roi_head=dict(shared_head=dict(init_cfg=dict(
@@ -217,7 +262,7 @@ def r50_checkpoint(tmp_path_factory):
 
 
 @pytest.mark.parametrize('task,config', GPU_CONFIGS)
-def test_gpu_scale_configs_load_every_backbone_key(suite, r50_checkpoint,
+def test_gpu_scale_configs_load_every_backbone_key(r50_checkpoint,
                                                    tmp_path, task, config):
     """The GPU-scale configs through the suite (--config TASK=CONFIG): the
     models they build hold every tensor of the extracted backbone, and the
@@ -226,12 +271,9 @@ def test_gpu_scale_configs_load_every_backbone_key(suite, r50_checkpoint,
     from mmengine.config import Config
     from mmengine.registry import MODELS, init_default_scope
     ckpt, backbone = r50_checkpoint
-    args = suite.parse_args([
-        '--pretrained', f'hcl={ckpt}', 'random', '--tasks', task,
-        '--config', f'{task}={osp.join(REPO, "configs", "benchmarks", config)}',
-        '--work-dir', str(tmp_path)
-    ])
-    _, configs, _ = suite.prepare(args)
+    _, configs, _ = suite.prepare(
+        str(tmp_path), [f'hcl={ckpt}', 'random'], [task], configs=[
+            f'{task}={osp.join(REPO, "configs", "benchmarks", config)}'])
     loaded = {}
     for init in ('hcl', 'random'):
         cfg = Config.fromfile(configs[(task, init)])
