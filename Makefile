@@ -25,8 +25,11 @@ test: setup
 demo: setup-minimal
 	PYTHON=$(abspath $(PY)) FULL=$(FULL) bash tools/run_demo.sh
 
-# HCL, its baseline and random init through det/seg/linear on the toy scenes
-# (needs the full stack: mmdet, mmseg); reuses the demo's checkpoints.
+# HCL, its baseline, the supervised control and random init through
+# det/seg/linear/kNN on the toy scenes (needs the full stack: mmdet, mmseg);
+# reuses the demo's checkpoints. Variables of tools/run_transfer.sh pass
+# through: make transfer SEEDS="0 1 2" TASKS=seg DATA_ROOT=data/patch_scenes
+# GENERATOR=patch POOL=4000
 transfer: setup
 	PYTHON=$(abspath $(PY)) bash tools/run_transfer.sh
 
