@@ -12,9 +12,9 @@ from hclmm_test_utils import REPO
 TOOL = f'{REPO}/tools/dataset_converters/make_patch_scenes.py'
 
 
-def _make(out, seed=0):
+def _make(out, seed=0, *extra):
     subprocess.run([sys.executable, TOOL, '--out', str(out), '--num-train',
-                    '12', '--num-val', '12', '--seed', str(seed)],
+                    '12', '--num-val', '12', '--seed', str(seed), *extra],
                    check=True, capture_output=True, timeout=120)
     return {s: json.loads((out / 'annotations' / f'{s}.json').read_text())
             for s in ('train', 'val')}
@@ -97,3 +97,45 @@ def test_masks_and_label_maps(tmp_path):
             assert set(np.unique(sem[covered])) <= {
                 a['category_id'] for a in anns}
     assert seen_nested > 0
+
+
+def test_fixed_colours_change_only_the_object_colours(tmp_path):
+    """The colour control: the same scenes, boxes and label maps, every
+    object painted in the two fixed colours."""
+    sys.path.insert(0, f'{REPO}/tools/dataset_converters')
+    from make_patch_scenes import FIXED_COLOURS
+    random = _make(tmp_path / 'random')
+    fixed = _make(tmp_path / 'fixed', 0, '--object-colours', 'fixed')
+    assert fixed == random
+    colours = {tuple(c) for c in FIXED_COLOURS}
+    changed = 0
+    for im in fixed['train']['images']:
+        name = im['file_name']
+        sem = np.array(Image.open(tmp_path / 'fixed' / 'semantic' / 'train' /
+                                  name))
+        assert (sem == np.array(Image.open(
+            tmp_path / 'random' / 'semantic' / 'train' / name))).all()
+        a = np.array(Image.open(tmp_path / 'random' / 'images' / 'train' /
+                                name))
+        b = np.array(Image.open(tmp_path / 'fixed' / 'images' / 'train' /
+                                name))
+        assert (a[sem == 0] == b[sem == 0]).all()  # background untouched
+        for ann in fixed['train']['annotations']:
+            if ann['image_id'] != im['id']:
+                continue
+            x, y, w, h = ann['bbox']
+            # inside the frame a container draws, every pixel of the
+            # object's own label is one of the two colours
+            inner = np.zeros_like(sem, bool)
+            inner[y + 2:y + h - 2, x + 2:x + w - 2] = True
+            pixels = b[inner & (sem == ann['category_id'])]
+            assert {tuple(p) for p in pixels} <= colours, name
+            changed += len(pixels)
+    assert changed > 1000
+
+
+def test_unknown_colour_mode_is_a_usage_error(tmp_path):
+    res = subprocess.run([sys.executable, TOOL, '--out', str(tmp_path),
+                          '--object-colours', 'rainbow'],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2 and 'rainbow' in res.stderr

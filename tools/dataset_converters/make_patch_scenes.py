@@ -53,6 +53,8 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from make_toy_scenes import (add_pool_arguments,  # noqa: E402
                              check_pool_arguments)
 
+# --object-colours fixed: every texture in these two colours
+FIXED_COLOURS = ((235, 235, 235), (25, 25, 25))
 CLASSES = ('stripes', 'checker', 'dots', 'rings', 'zigzag', 'blobs',
            'crosshatch', 'spiral')
 # scene type: background kind, its two colours, the classes that belong
@@ -85,8 +87,10 @@ def _gradient(rng, size, colours):
     return a * (1 - t) + b * t
 
 
-def _texture(rng, cls, h, w):
-    """A ``h`` x ``w`` patch of class ``cls`` in two random colours."""
+def _texture(rng, cls, h, w, colours='random'):
+    """A ``h`` x ``w`` patch of class ``cls`` in two random colours
+    (``colours='fixed'``: in :data:`FIXED_COLOURS`, with the random colours
+    still drawn so that everything else is the same scene)."""
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     period = rng.uniform(5, 9)
     if cls == 'stripes':
@@ -118,6 +122,8 @@ def _texture(rng, cls, h, w):
     fg, bg = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
     while np.abs(fg.astype(int) - bg.astype(int)).sum() < 200:
         bg = rng.integers(0, 256, 3)
+    if colours == 'fixed':
+        fg, bg = (np.array(c) for c in FIXED_COLOURS)
     return np.where(m[..., None], fg, bg).astype(np.float32)
 
 
@@ -135,8 +141,9 @@ def _free_spot(rng, taken, w, h, size, inside=None):
     return None
 
 
-def make_scene(rng, size, type_idx, ooc_prob):
-    """One scene: (uint8 RGB image, list of objects)."""
+def make_scene(rng, size, type_idx, ooc_prob, object_colours='random'):
+    """One scene: (uint8 RGB image, list of objects); ``object_colours`` is
+    the ``colours`` of :func:`_texture`."""
     _, kind, colours, members = SCENE_TYPES[type_idx]
     img = (_gradient if kind == 'gradient' else _clouds)(rng, size, colours)
     img += rng.normal(0, 4, img.shape)
@@ -149,7 +156,8 @@ def make_scene(rng, size, type_idx, ooc_prob):
 
     def paint(box, cls):
         x1, y1, x2, y2 = box
-        img[y1:y2, x1:x2] = _texture(rng, cls, y2 - y1, x2 - x1)
+        img[y1:y2, x1:x2] = _texture(rng, cls, y2 - y1, x2 - x1,
+                                            object_colours)
 
     if rng.random() < 0.5:  # a container with nested objects
         side = int(rng.uniform(0.45, 0.7) * size)
@@ -199,11 +207,15 @@ def semantic_map(objects, size):
 
 def make_patch_scenes(out_dir, num_train=800, num_val=200, seed=0,
                       img_size=128, ooc_ratio=0.15, progress=False,
-                      num_pool=0, pool_only=False):
+                      num_pool=0, pool_only=False, object_colours='random'):
     """Write the train and val splits, and a pool of ``num_pool`` unlabelled
     training scenes when it is above 0 (``pool_only``: the pool alone);
-    returns the per-split counts. ``progress`` shows mmengine's progress bar
+    returns the per-split counts. ``object_colours='fixed'`` paints every
+    texture in the same two colours (the same scenes otherwise). ``progress`` shows mmengine's progress bar
     over the images (on stderr)."""
+    if object_colours not in ('random', 'fixed'):
+        raise ValueError(f'object_colours must be "random" or "fixed", got '
+                         f'{object_colours!r}')
     if pool_only and num_pool < 1:
         raise ValueError('--pool-only needs --num-pool N with N >= 1')
     splits = [] if pool_only else [('train', num_train, 0.0, 0),
@@ -225,7 +237,8 @@ def make_patch_scenes(out_dir, num_train=800, num_val=200, seed=0,
             indices = track_iter_progress(indices, file=sys.stderr)
         for i in indices:
             type_idx = int(rng.integers(len(SCENE_TYPES)))
-            img, objects = make_scene(rng, img_size, type_idx, ooc_prob)
+            img, objects = make_scene(rng, img_size, type_idx, ooc_prob,
+                                      object_colours)
             name = f'{split}_{i:05d}.png'
             Image.fromarray(img).save(osp.join(img_dir, name))
             Image.fromarray(semantic_map(objects, img_size)).save(
@@ -260,12 +273,19 @@ def main():
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--img-size', type=int, default=128)
     parser.add_argument('--ooc-ratio', type=float, default=0.15)
+    parser.add_argument(
+        '--object-colours', choices=('random', 'fixed'), default='random',
+        help='random: two random colours per object (the class is the '
+        'texture alone); fixed: every texture in the same two colours, '
+        'the same scenes otherwise (a control: no colour that tells one '
+        'object from another)')
     add_pool_arguments(parser)
     args = check_pool_arguments(parser, parser.parse_args())
     stats = make_patch_scenes(args.out, args.num_train, args.num_val,
                               args.seed, args.img_size, args.ooc_ratio,
                               progress=True, num_pool=args.num_pool,
-                              pool_only=args.pool_only)
+                              pool_only=args.pool_only,
+                              object_colours=args.object_colours)
     for split, s in stats.items():
         print(f'{split}: {s["images"]} images, {s["objects"]} objects '
               f'({s["out_of_context"]} out of context) -> '
