@@ -9,8 +9,12 @@
 # POOL=N pretrains HCL and the baseline on an unlabelled pool of N scenes
 # instead of the labelled training split (written by the scene generator,
 # split "pool", when it is missing); fine-tuning uses the labelled split.
+# FRACTIONS="1 0.1 0.02" trains every task on those labelled fractions at
+# the same number of steps (the label-efficiency curve, transfer.py's
+# --label-fraction).
 # Usage: bash tools/run_transfer.sh   (PYTHON, DEMO_DIR, DATA_ROOT,
-#        GENERATOR=toy|patch, TRANSFER_DIR, SEEDS, TASKS, POOL may be set)
+#        GENERATOR=toy|patch, TRANSFER_DIR, SEEDS, TASKS, POOL, FRACTIONS
+#        may be set)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python}
@@ -22,6 +26,7 @@ TRANSFER_DIR=${TRANSFER_DIR:-work_dirs/transfer/$SET}
 SEEDS=${SEEDS:-0}
 TASKS=${TASKS:-seg det linear knn}
 POOL=${POOL:-0}
+FRACTIONS=${FRACTIONS:-1}
 SUFFIX=
 declare -A CFG=(
   [hcl]=configs/hcl/hcl-mocov2_resnet18_1xb32-8e_toy-scenes.py
@@ -82,5 +87,5 @@ pretrain sup "$TRANSFER_DIR/pretrain/sup" model.head.num_classes="$NUM_CLASSES"
   --tasks $TASKS \
   --data-root "$DATA_ROOT" --ann-train annotations/train.json \
   --ann-val annotations/val.json --img-prefix images/ --seg-prefix semantic/ \
-  --seeds $SEEDS --work-dir "$TRANSFER_DIR" --title "Transfer, $SET" \
+  --seeds $SEEDS --label-fraction $FRACTIONS --work-dir "$TRANSFER_DIR" --title "Transfer, $SET" \
   --vis-backends local tensorboard
