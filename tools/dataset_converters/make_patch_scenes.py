@@ -87,10 +87,10 @@ def _gradient(rng, size, colours):
     return a * (1 - t) + b * t
 
 
-def _texture(rng, cls, h, w, colours='random'):
+def _texture(rng, cls, h, w, object_colours='random'):
     """A ``h`` x ``w`` patch of class ``cls`` in two random colours
-    (``colours='fixed'``: in :data:`FIXED_COLOURS`, with the random colours
-    still drawn so that everything else is the same scene)."""
+    (``object_colours='fixed'``: in :data:`FIXED_COLOURS`, with the random
+    colours still drawn so that everything else is the same scene)."""
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     period = rng.uniform(5, 9)
     if cls == 'stripes':
@@ -122,7 +122,7 @@ def _texture(rng, cls, h, w, colours='random'):
     fg, bg = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
     while np.abs(fg.astype(int) - bg.astype(int)).sum() < 200:
         bg = rng.integers(0, 256, 3)
-    if colours == 'fixed':
+    if object_colours == 'fixed':
         fg, bg = (np.array(c) for c in FIXED_COLOURS)
     return np.where(m[..., None], fg, bg).astype(np.float32)
 
@@ -142,8 +142,8 @@ def _free_spot(rng, taken, w, h, size, inside=None):
 
 
 def make_scene(rng, size, type_idx, ooc_prob, object_colours='random'):
-    """One scene: (uint8 RGB image, list of objects); ``object_colours`` is
-    the ``colours`` of :func:`_texture`."""
+    """One scene: (uint8 RGB image, list of objects); ``object_colours``: see
+    :func:`_texture`."""
     _, kind, colours, members = SCENE_TYPES[type_idx]
     img = (_gradient if kind == 'gradient' else _clouds)(rng, size, colours)
     img += rng.normal(0, 4, img.shape)
@@ -157,7 +157,7 @@ def make_scene(rng, size, type_idx, ooc_prob, object_colours='random'):
     def paint(box, cls):
         x1, y1, x2, y2 = box
         img[y1:y2, x1:x2] = _texture(rng, cls, y2 - y1, x2 - x1,
-                                            object_colours)
+                                     object_colours)
 
     if rng.random() < 0.5:  # a container with nested objects
         side = int(rng.uniform(0.45, 0.7) * size)
@@ -211,8 +211,9 @@ def make_patch_scenes(out_dir, num_train=800, num_val=200, seed=0,
     """Write the train and val splits, and a pool of ``num_pool`` unlabelled
     training scenes when it is above 0 (``pool_only``: the pool alone);
     returns the per-split counts. ``object_colours='fixed'`` paints every
-    texture in the same two colours (the same scenes otherwise). ``progress`` shows mmengine's progress bar
-    over the images (on stderr)."""
+    texture in the same two colours (the same scenes otherwise).
+    ``progress`` shows mmengine's progress bar over the images (on
+    stderr)."""
     if object_colours not in ('random', 'fixed'):
         raise ValueError(f'object_colours must be "random" or "fixed", got '
                          f'{object_colours!r}')

@@ -73,10 +73,9 @@ class SplitBatchNorm(nn.BatchNorm2d):
         ])
         if self.track_running_stats:
             with torch.no_grad():
-                dims = (0, 2, 3)
-                mean = torch.stack([c.mean(dims) for c in chunks]).mean(0)
-                var = torch.stack([c.var(dims, unbiased=True)
-                                   for c in chunks]).mean(0)
+                var, mean = (torch.stack(s).mean(0) for s in zip(*(
+                    torch.var_mean(c, (0, 2, 3), unbiased=True)
+                    for c in chunks)))
                 factor = self._momentum()
                 self.running_mean.lerp_(mean.to(self.running_mean), factor)
                 self.running_var.lerp_(var.to(self.running_var), factor)

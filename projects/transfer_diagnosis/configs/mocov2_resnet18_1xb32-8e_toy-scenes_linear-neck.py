@@ -4,10 +4,5 @@
 _base_ = ['../../../configs/hcl/mocov2_resnet18_1xb32-8e_toy-scenes.py']
 
 model = dict(
-    neck=dict(
-        _delete_=True,
-        type='LinearNeck',
-        in_channels=512,
-        out_channels=128,
-        gap_dim=2,
-        norm_cfg=None))
+    neck=dict(_delete_=True, type='LinearNeck', in_channels=512,
+              out_channels=128, gap_dim=2, norm_cfg=None))

@@ -32,8 +32,12 @@ def test_training_normalises_each_group_with_its_own_statistics():
     # running statistics: the momentum step towards the groups' average
     means = torch.stack([g.mean((0, 2, 3)) for g in x.split(4)]).mean(0)
     variances = torch.stack([g.var((0, 2, 3)) for g in x.split(4)]).mean(0)
-    torch.testing.assert_close(split.running_mean, 0.1 * means)
-    torch.testing.assert_close(split.running_var, 0.9 + 0.1 * variances)
+    # the module lerps (1 + 0.1 * (v - 1)), the reference sums: float32
+    # rounding of a few operations on values near 1, far below 1e-5
+    torch.testing.assert_close(split.running_mean, 0.1 * means,
+                               rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(split.running_var, 0.9 + 0.1 * variances,
+                               rtol=1e-5, atol=1e-5)
     assert int(split.num_batches_tracked) == 1
 
 
@@ -93,7 +97,10 @@ def test_a_permuted_batch_changes_the_keys_only_when_split():
     perm = torch.randperm(8, generator=torch.Generator().manual_seed(1))
     undo = torch.argsort(perm)
     plain, split = nn.BatchNorm2d(3), SplitBatchNorm(3, num_splits=4)
-    torch.testing.assert_close(plain(x[perm])[undo], plain(x))
+    # the same statistics summed in another order: float32 rounding over
+    # 128 values per channel (about 1e-6 on outputs of order 1)
+    torch.testing.assert_close(plain(x[perm])[undo], plain(x),
+                               rtol=1e-5, atol=1e-5)
     assert not torch.allclose(split(x[perm])[undo], split(x))
 
 
