@@ -139,3 +139,44 @@ def test_unknown_colour_mode_is_a_usage_error(tmp_path):
                           '--object-colours', 'rainbow'],
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 2 and 'rainbow' in res.stderr
+
+
+def test_texture_period_control(tmp_path):
+    """The period control: every texture with one period, drawn from the
+    same random stream, so the scenes, boxes and label maps stay the same
+    and only the object pixels change."""
+    sys.path.insert(0, f'{REPO}/tools/dataset_converters')
+    from make_patch_scenes import _texture
+    rngs = [np.random.default_rng(3) for _ in range(2)]
+    drawn = _texture(rngs[0], 'checker', 28, 35)
+    fixed = _texture(rngs[1], 'checker', 28, 35, texture_period=7)
+    assert rngs[0].random() == rngs[1].random()  # the same stream after
+    cells = fixed[::7, ::7, 0]  # a checker of 7 x 7 px cells, alternating
+    for y in range(28):
+        for x in range(35):
+            np.testing.assert_array_equal(fixed[y, x], fixed[y // 7 * 7,
+                                                             x // 7 * 7])
+    assert (cells[1:] != cells[:-1]).all() and (cells[:, 1:] !=
+                                                cells[:, :-1]).all()
+    assert not np.array_equal(drawn, fixed)
+
+    default = _make(tmp_path / 'default')
+    period = _make(tmp_path / 'period', 0, '--texture-period', '7')
+    assert period == default
+    changed = 0
+    for im in period['train']['images']:
+        name = im['file_name']
+        sem = np.array(Image.open(tmp_path / 'period' / 'semantic' /
+                                  'train' / name))
+        assert (sem == np.array(Image.open(
+            tmp_path / 'default' / 'semantic' / 'train' / name))).all()
+        a, b = (np.array(Image.open(tmp_path / d / 'images' / 'train' /
+                                    name)) for d in ('default', 'period'))
+        assert (a[sem == 0] == b[sem == 0]).all()
+        changed += int((a != b).any(-1).sum())
+    assert changed > 1000
+    res = subprocess.run([sys.executable, TOOL, '--out', str(tmp_path / 'x'),
+                          '--texture-period', '40'],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2 and '--texture-period' in res.stderr
+    assert not (tmp_path / 'x').exists()

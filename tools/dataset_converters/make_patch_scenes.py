@@ -87,12 +87,16 @@ def _gradient(rng, size, colours):
     return a * (1 - t) + b * t
 
 
-def _texture(rng, cls, h, w, object_colours='random'):
+def _texture(rng, cls, h, w, object_colours='random', texture_period=None):
     """A ``h`` x ``w`` patch of class ``cls`` in two random colours
     (``object_colours='fixed'``: in :data:`FIXED_COLOURS`, with the random
-    colours still drawn so that everything else is the same scene)."""
+    colours still drawn so that everything else is the same scene), its
+    period drawn from 5-9 px (``texture_period``: that period for every
+    object, the random one still drawn)."""
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     period = rng.uniform(5, 9)
+    if texture_period is not None:
+        period = texture_period
     if cls == 'stripes':
         m = np.sin(xx * 2 * np.pi / period) > 0
     elif cls == 'checker':
@@ -141,9 +145,10 @@ def _free_spot(rng, taken, w, h, size, inside=None):
     return None
 
 
-def make_scene(rng, size, type_idx, ooc_prob, object_colours='random'):
-    """One scene: (uint8 RGB image, list of objects); ``object_colours``: see
-    :func:`_texture`."""
+def make_scene(rng, size, type_idx, ooc_prob, object_colours='random',
+               texture_period=None):
+    """One scene: (uint8 RGB image, list of objects); ``object_colours`` and
+    ``texture_period``: see :func:`_texture`."""
     _, kind, colours, members = SCENE_TYPES[type_idx]
     img = (_gradient if kind == 'gradient' else _clouds)(rng, size, colours)
     img += rng.normal(0, 4, img.shape)
@@ -157,7 +162,7 @@ def make_scene(rng, size, type_idx, ooc_prob, object_colours='random'):
     def paint(box, cls):
         x1, y1, x2, y2 = box
         img[y1:y2, x1:x2] = _texture(rng, cls, y2 - y1, x2 - x1,
-                                     object_colours)
+                                     object_colours, texture_period)
 
     if rng.random() < 0.5:  # a container with nested objects
         side = int(rng.uniform(0.45, 0.7) * size)
@@ -207,16 +212,21 @@ def semantic_map(objects, size):
 
 def make_patch_scenes(out_dir, num_train=800, num_val=200, seed=0,
                       img_size=128, ooc_ratio=0.15, progress=False,
-                      num_pool=0, pool_only=False, object_colours='random'):
+                      num_pool=0, pool_only=False, object_colours='random',
+                      texture_period=None):
     """Write the train and val splits, and a pool of ``num_pool`` unlabelled
     training scenes when it is above 0 (``pool_only``: the pool alone);
     returns the per-split counts. ``object_colours='fixed'`` paints every
-    texture in the same two colours (the same scenes otherwise).
+    texture in the same two colours, ``texture_period`` gives every texture
+    that period in pixels (the same scenes otherwise).
     ``progress`` shows mmengine's progress bar over the images (on
     stderr)."""
     if object_colours not in ('random', 'fixed'):
         raise ValueError(f'object_colours must be "random" or "fixed", got '
                          f'{object_colours!r}')
+    if texture_period is not None and not 2 <= texture_period <= 32:
+        raise ValueError(f'the texture period (--texture-period) must be '
+                         f'2-32 pixels, got {texture_period!r}')
     if pool_only and num_pool < 1:
         raise ValueError('--pool-only needs --num-pool N with N >= 1')
     splits = [] if pool_only else [('train', num_train, 0.0, 0),
@@ -239,7 +249,7 @@ def make_patch_scenes(out_dir, num_train=800, num_val=200, seed=0,
         for i in indices:
             type_idx = int(rng.integers(len(SCENE_TYPES)))
             img, objects = make_scene(rng, img_size, type_idx, ooc_prob,
-                                      object_colours)
+                                      object_colours, texture_period)
             name = f'{split}_{i:05d}.png'
             Image.fromarray(img).save(osp.join(img_dir, name))
             Image.fromarray(semantic_map(objects, img_size)).save(
@@ -280,13 +290,22 @@ def main():
         'texture alone); fixed: every texture in the same two colours, '
         'the same scenes otherwise (a control: no colour that tells one '
         'object from another)')
+    parser.add_argument(
+        '--texture-period', type=float, metavar='PX',
+        help='every texture with this period in pixels (2-32) instead of '
+        'one drawn from 5-9 px per object, the same scenes otherwise (a '
+        'control: no period that tells one object from another)')
     add_pool_arguments(parser)
     args = check_pool_arguments(parser, parser.parse_args())
-    stats = make_patch_scenes(args.out, args.num_train, args.num_val,
-                              args.seed, args.img_size, args.ooc_ratio,
-                              progress=True, num_pool=args.num_pool,
-                              pool_only=args.pool_only,
-                              object_colours=args.object_colours)
+    try:
+        stats = make_patch_scenes(args.out, args.num_train, args.num_val,
+                                  args.seed, args.img_size, args.ooc_ratio,
+                                  progress=True, num_pool=args.num_pool,
+                                  pool_only=args.pool_only,
+                                  object_colours=args.object_colours,
+                                  texture_period=args.texture_period)
+    except ValueError as e:  # a bad option, before anything is written
+        parser.error(str(e))
     for split, s in stats.items():
         print(f'{split}: {s["images"]} images, {s["objects"]} objects '
               f'({s["out_of_context"]} out of context) -> '
