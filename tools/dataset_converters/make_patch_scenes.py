@@ -210,6 +210,17 @@ def semantic_map(objects, size):
     return sem
 
 
+def check_controls(object_colours, texture_period):
+    """Raise ``ValueError`` for a colour mode or texture period that
+    :func:`make_patch_scenes` does not take."""
+    if object_colours not in ('random', 'fixed'):
+        raise ValueError(f'object_colours must be "random" or "fixed", got '
+                         f'{object_colours!r}')
+    if texture_period is not None and not 2 <= texture_period <= 32:
+        raise ValueError(f'the texture period (--texture-period) must be '
+                         f'2-32 pixels, got {texture_period:g}')
+
+
 def make_patch_scenes(out_dir, num_train=800, num_val=200, seed=0,
                       img_size=128, ooc_ratio=0.15, progress=False,
                       num_pool=0, pool_only=False, object_colours='random',
@@ -221,12 +232,7 @@ def make_patch_scenes(out_dir, num_train=800, num_val=200, seed=0,
     that period in pixels (the same scenes otherwise).
     ``progress`` shows mmengine's progress bar over the images (on
     stderr)."""
-    if object_colours not in ('random', 'fixed'):
-        raise ValueError(f'object_colours must be "random" or "fixed", got '
-                         f'{object_colours!r}')
-    if texture_period is not None and not 2 <= texture_period <= 32:
-        raise ValueError(f'the texture period (--texture-period) must be '
-                         f'2-32 pixels, got {texture_period!r}')
+    check_controls(object_colours, texture_period)
     if pool_only and num_pool < 1:
         raise ValueError('--pool-only needs --num-pool N with N >= 1')
     splits = [] if pool_only else [('train', num_train, 0.0, 0),
@@ -298,14 +304,15 @@ def main():
     add_pool_arguments(parser)
     args = check_pool_arguments(parser, parser.parse_args())
     try:
-        stats = make_patch_scenes(args.out, args.num_train, args.num_val,
-                                  args.seed, args.img_size, args.ooc_ratio,
-                                  progress=True, num_pool=args.num_pool,
-                                  pool_only=args.pool_only,
-                                  object_colours=args.object_colours,
-                                  texture_period=args.texture_period)
-    except ValueError as e:  # a bad option, before anything is written
+        check_controls(args.object_colours, args.texture_period)
+    except ValueError as e:
         parser.error(str(e))
+    stats = make_patch_scenes(args.out, args.num_train, args.num_val,
+                              args.seed, args.img_size, args.ooc_ratio,
+                              progress=True, num_pool=args.num_pool,
+                              pool_only=args.pool_only,
+                              object_colours=args.object_colours,
+                              texture_period=args.texture_period)
     for split, s in stats.items():
         print(f'{split}: {s["images"]} images, {s["objects"]} objects '
               f'({s["out_of_context"]} out of context) -> '

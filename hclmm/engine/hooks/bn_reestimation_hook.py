@@ -24,6 +24,12 @@ class BNReestimationHook(Hook):
     (the forward pass only, no gradient, no weight change), as the
     precise-BN procedure does; training then goes on as configured.
 
+    In an mmdet or mmseg config, name hclmm's scope on the hook (a
+    ``hclmm.`` prefix does not reach hclmm's registry from theirs)::
+
+        custom_hooks = [
+            dict(type='BNReestimationHook', _scope_='hclmm', num_batches=50)]
+
     Args:
         num_batches (int): Training batches to average. Defaults to 50.
         module (str): Attribute of the model whose BatchNorms are
