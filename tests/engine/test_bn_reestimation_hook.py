@@ -1,6 +1,8 @@
 """BNReestimationHook: the backbone's BatchNorm running statistics become
 those of the run's training batches, before the first step, without
 changing a weight, and the layers go back to their mode and momentum."""
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -88,3 +90,46 @@ def test_bad_arguments_are_named(runner):
         BNReestimationHook(num_batches=0)
     with pytest.raises(AttributeError, match='the model has no "trunk"'):
         BNReestimationHook(module='trunk').before_train(runner)
+
+
+TRAIN = '''
+import sys
+from mmengine.config import Config
+from mmengine.runner import Runner
+from hclmm.utils import register_all_modules
+register_all_modules()
+probe, data_root, work_dir = sys.argv[1:]
+cfg = Config.fromfile(probe)
+cfg.model.backbone.init_cfg = None
+cfg.train_dataloader.dataset.data_root = data_root
+cfg.train_dataloader.update(batch_size=2, num_workers=2,
+                            persistent_workers=True)
+cfg.train_dataloader.sampler = dict(type='InfiniteSampler', shuffle=True)
+cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=4,
+                     val_interval=100)
+cfg.val_dataloader = cfg.val_evaluator = cfg.val_cfg = None
+cfg.param_scheduler = []
+cfg.default_hooks.checkpoint = None
+cfg.custom_hooks = [dict(type='BNReestimationHook', num_batches=3)]
+cfg.work_dir = work_dir
+runner = Runner.from_cfg(cfg)
+runner.train()
+print('iterations', runner.iter)
+'''
+
+
+def test_a_real_training_loop_with_persistent_workers_goes_on(
+        tmp_path):
+    """Through ``Runner.train``: an iteration-based loop holds an iterator
+    of its loader, with persistent workers, before the hook runs; the
+    re-estimation must leave that iterator working, and the run ends."""
+    toy = make_toy_scenes(tmp_path / 'toy', num_train=3, num_val=1, seed=0,
+                          img_size=64)
+    res = subprocess.run(
+        [sys.executable, '-c', TRAIN, str(PROBE), str(toy),
+         str(tmp_path / 'work')], capture_output=True, text=True,
+        timeout=120)
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-3000:]
+    assert 'iterations 4' in res.stdout
+    assert 're-estimated on 3 training batches' in out

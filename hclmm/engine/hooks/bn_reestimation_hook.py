@@ -1,14 +1,25 @@
 """BatchNorm statistics re-estimated on the target data before training."""
-from typing import Optional
-
 import torch
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
+from torch.utils.data import DataLoader
 
 from hclmm.registry import HOOKS
 
 __all__ = ['BNReestimationHook']
+
+
+def _own_loader(loader: DataLoader) -> DataLoader:
+    """A loader of the run's dataset, sampler and collation whose workers
+    end with it. Iterating the run's own loader would reset its persistent
+    workers under the iterator that the training loop already holds (the
+    loop then stops or waits on them)."""
+    return DataLoader(
+        loader.dataset, batch_size=loader.batch_size, sampler=loader.sampler,
+        num_workers=loader.num_workers, collate_fn=loader.collate_fn,
+        pin_memory=loader.pin_memory, worker_init_fn=loader.worker_init_fn,
+        persistent_workers=False)
 
 
 @HOOKS.register_module()
@@ -63,7 +74,7 @@ class BNReestimationHook(Hook):
         seen = 0
         with torch.no_grad():
             while seen < self.num_batches:
-                for data in runner.train_dataloader:
+                for data in _own_loader(runner.train_dataloader):
                     data = model.data_preprocessor(data, True)
                     target(data['inputs'])
                     seen += 1
