@@ -12,6 +12,7 @@ from mmengine.runner import Runner
 
 from fixtures.toy_scenes import make_toy_scenes
 from hclmm.engine.hooks import BNReestimationHook
+from hclmm.engine.hooks.bn_reestimation_hook import sample_indices
 from hclmm.utils import register_all_modules
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,10 +60,16 @@ def test_statistics_come_from_the_training_batches(runner):
     # same two batches, averaged batch by batch as BatchNorm's cumulative
     # mode does
     means, variances = [], []
-    batches = iter(runner.train_dataloader)
+    loader = runner.train_dataloader
+    indices = sample_indices(len(loader.dataset), 2 * loader.batch_size,
+                             runner.seed)
     with torch.no_grad():
-        for _ in range(2):
-            data = runner.model.data_preprocessor(next(batches), True)
+        for b in range(2):
+            batch = loader.collate_fn([
+                loader.dataset[i] for i in indices[b * loader.batch_size:
+                                                   (b + 1) *
+                                                   loader.batch_size]])
+            data = runner.model.data_preprocessor(batch, True)
             out = backbone.conv1(data['inputs'])
             n = out.numel() / out.shape[1]
             means.append(out.mean(dim=(0, 2, 3)))
@@ -105,7 +112,7 @@ cfg.train_dataloader.dataset.data_root = data_root
 cfg.train_dataloader.update(batch_size=2, num_workers=2,
                             persistent_workers=True)
 cfg.train_dataloader.sampler = dict(type='InfiniteSampler', shuffle=True)
-cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=4,
+cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=12,
                      val_interval=100)
 cfg.val_dataloader = cfg.val_evaluator = cfg.val_cfg = None
 cfg.param_scheduler = []
@@ -121,8 +128,9 @@ print('iterations', runner.iter)
 def test_a_real_training_loop_with_persistent_workers_goes_on(
         tmp_path):
     """Through ``Runner.train``: an iteration-based loop holds an iterator
-    of its loader, with persistent workers, before the hook runs; the
-    re-estimation must leave that iterator working, and the run ends."""
+    of its loader (persistent workers, an ``InfiniteSampler``) before the
+    hook runs; the re-estimation must leave that iterator working past the
+    batches it had prefetched (4), and the run ends."""
     toy = make_toy_scenes(tmp_path / 'toy', num_train=3, num_val=1, seed=0,
                           img_size=64)
     res = subprocess.run(
@@ -131,5 +139,5 @@ def test_a_real_training_loop_with_persistent_workers_goes_on(
         timeout=120)
     out = res.stdout + res.stderr
     assert res.returncode == 0, out[-3000:]
-    assert 'iterations 4' in res.stdout
+    assert 'iterations 12' in res.stdout
     assert 're-estimated on 3 training batches' in out

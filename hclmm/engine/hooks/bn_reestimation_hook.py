@@ -3,23 +3,35 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Subset
 
 from hclmm.registry import HOOKS
 
 __all__ = ['BNReestimationHook']
 
 
-def _own_loader(loader: DataLoader) -> DataLoader:
-    """A loader of the run's dataset, sampler and collation whose workers
-    end with it. Iterating the run's own loader would reset its persistent
-    workers under the iterator that the training loop already holds (the
-    loop then stops or waits on them)."""
+def sample_indices(size: int, num: int, seed: int) -> list:
+    """``num`` indices into a dataset of ``size`` samples: seeded random
+    permutations of it, one after another."""
+    g = torch.Generator().manual_seed(seed)
+    perms = [torch.randperm(size, generator=g) for _ in range(-(-num // size))]
+    return torch.cat(perms)[:num].tolist()
+
+
+def _own_loader(loader: DataLoader, num_batches: int,
+                seed: int) -> DataLoader:
+    """``num_batches`` batches of the run's dataset, drawn at random, with
+    the run's collation, in a loader whose workers end with it. The run's
+    own loader is not touched: iterating it would reset its persistent
+    workers under the iterator the training loop already holds, and a
+    sampler such as mmengine's ``InfiniteSampler`` is one shared generator
+    that a second, closed iterator ends for good."""
+    indices = sample_indices(len(loader.dataset),
+                             num_batches * loader.batch_size, seed)
     return DataLoader(
-        loader.dataset, batch_size=loader.batch_size, sampler=loader.sampler,
+        Subset(loader.dataset, indices), batch_size=loader.batch_size,
         num_workers=loader.num_workers, collate_fn=loader.collate_fn,
-        pin_memory=loader.pin_memory, worker_init_fn=loader.worker_init_fn,
-        persistent_workers=False)
+        worker_init_fn=loader.worker_init_fn)
 
 
 @HOOKS.register_module()
@@ -31,9 +43,10 @@ class BNReestimationHook(Hook):
     (other crops, sizes and augmentations). Wherever a BatchNorm normalises
     with its running statistics (a frozen backbone with ``norm_eval``,
     validation) they then do not match the target images. This hook resets
-    them and averages the statistics of ``num_batches`` training batches
-    (the forward pass only, no gradient, no weight change), as the
-    precise-BN procedure does; training then goes on as configured.
+    them and averages the statistics of ``num_batches`` batches drawn at
+    random from the training set with the run's seed (the forward pass
+    only, no gradient, no weight change), as the precise-BN procedure does;
+    training then goes on as configured.
 
     In an mmdet or mmseg config, name hclmm's scope on the hook (a
     ``hclmm.`` prefix does not reach hclmm's registry from theirs)::
@@ -73,13 +86,11 @@ class BNReestimationHook(Hook):
             m.train()
         seen = 0
         with torch.no_grad():
-            while seen < self.num_batches:
-                for data in _own_loader(runner.train_dataloader):
-                    data = model.data_preprocessor(data, True)
-                    target(data['inputs'])
-                    seen += 1
-                    if seen == self.num_batches:
-                        break
+            for data in _own_loader(runner.train_dataloader,
+                                    self.num_batches, runner.seed):
+                data = model.data_preprocessor(data, True)
+                target(data['inputs'])
+                seen += 1
         for m, training, momentum in state:
             m.momentum = momentum
             m.train(training)
