@@ -1,6 +1,6 @@
 """The transfer diagnosis's fine-tuning configs load in a fresh process, as
 the suite runs them, and every custom hook they name builds from mmseg's
-registry (a hook of hclmm needs the config to import hclmm)."""
+registry (a hook of hclmm names hclmm's scope with ``_scope_``)."""
 import glob
 import json
 import os.path as osp

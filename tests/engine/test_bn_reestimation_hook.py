@@ -23,8 +23,8 @@ PROBE = (ROOT / 'configs' / 'benchmarks' / 'classification' / 'toy_scenes' /
 @pytest.fixture(scope='module')
 def runner(tmp_path_factory):
     """The suite's linear probe (frozen backbone, norm_eval) on a tiny toy
-    set, random weights, in a real Runner; the crops unshuffled and
-    unaugmented so the batches can be replayed."""
+    set, random weights, in a real Runner; the crops unaugmented so the
+    hook's batches can be replayed."""
     register_all_modules()
     toy = make_toy_scenes(tmp_path_factory.mktemp('toy'), num_train=3,
                           num_val=1, seed=0, img_size=64)

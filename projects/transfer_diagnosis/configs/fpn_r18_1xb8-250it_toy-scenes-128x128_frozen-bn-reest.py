@@ -5,6 +5,7 @@
 _base_ = './fpn_r18_1xb8-250it_toy-scenes-128x128_frozen.py'
 
 # hclmm's registries are children of mmpretrain's, which a `hclmm.` prefix
-# does not reach from mmseg's scope; `_scope_` builds the hook in hclmm's
+# does not reach from mmseg's scope; `_scope_` builds the hook from hclmm's
+# registry
 custom_hooks = [
     dict(type='BNReestimationHook', _scope_='hclmm', num_batches=50)]
