@@ -123,20 +123,44 @@ def _load_tool():
     return module
 
 
-def test_bad_input_names_the_record(scenes):
-    (scenes / 'images' / 'b.png').unlink()
-    proc = _run(scenes, '--attribute', 'hue', check=False)
-    assert proc.returncode == 1
-    assert 'b.png' in proc.stderr and '--img-prefix' in proc.stderr
+def _set_val_box(root, bbox):
+    coco = json.loads((root / 'ann' / 'val.json').read_text())
+    coco['annotations'][1]['bbox'] = bbox
+    (root / 'ann' / 'val.json').write_text(json.dumps(coco))
+
+
+def _fails(root, *args, says):
+    proc = _run(root, *args, check=False)
+    assert proc.returncode == 1, proc.stderr
+    for words in says:
+        assert words in proc.stderr, proc.stderr
     assert 'Traceback' not in proc.stderr
+    assert not list((root / 'ann').glob('*_*.json'))
 
-    coco = json.loads((scenes / 'ann' / 'val.json').read_text())
-    coco['annotations'][1]['bbox'] = [20, 20, 0, 16]
-    (scenes / 'ann' / 'val.json').write_text(json.dumps(coco))
-    proc = _run(scenes, '--attribute', 'size', check=False)
-    assert proc.returncode == 1
-    assert 'annotation 2' in proc.stderr and 'empty box' in proc.stderr
-    assert not (scenes / 'ann' / 'train_size4.json').exists()
 
+def test_a_missing_image_is_named(scenes):
+    (scenes / 'images' / 'b.png').unlink()
+    _fails(scenes, '--attribute', 'hue', says=('b.png', '--img-prefix'))
+
+
+def test_an_empty_box_is_named(scenes):
+    _set_val_box(scenes, [20, 20, 0, 16])
+    _fails(scenes, '--attribute', 'size', says=('annotation 2', 'empty box'))
+
+
+def test_a_box_outside_its_image_is_named(scenes):
+    _set_val_box(scenes, [50, 50, 8, 8])
+    _fails(scenes, '--attribute', 'lightness',
+           says=('annotation 2', 'no pixel inside'))
+
+
+def test_a_label_map_of_another_size_is_named(scenes):
+    Image.fromarray(np.zeros((20, 20), np.uint8)).save(
+        scenes / 'semantic' / 'a.png')
+    _fails(scenes, '--attribute', 'hue', '--seg-prefix', 'semantic/',
+           says=('a.png', 'must match'))
+
+
+def test_fewer_than_two_bins_is_a_usage_error(scenes):
     proc = _run(scenes, '--attribute', 'size', '--bins', '1', check=False)
     assert proc.returncode == 2 and '--bins' in proc.stderr

@@ -52,9 +52,14 @@ def object_pixels(image, label_map, ann):
     of its box whose label is its category (every pixel of the box without
     a label map, or where no pixel carries it)."""
     x, y, w, h = (int(round(v)) for v in ann['bbox'])
-    box = image[y:y + h, x:x + w].reshape(-1, 3)
+    box = image[max(y, 0):y + h, max(x, 0):x + w].reshape(-1, 3)
+    if not len(box):
+        raise ValueError(
+            f'annotation {ann.get("id")} (image {ann["image_id"]}): its box '
+            f'{ann["bbox"]} has no pixel inside the image; fix or remove it')
     if label_map is not None:
-        own = label_map[y:y + h, x:x + w].reshape(-1) == ann['category_id']
+        own = (label_map[max(y, 0):y + h, max(x, 0):x + w].reshape(-1) ==
+               ann['category_id'])
         if own.any():
             box = box[own]
     return box.astype(np.float64) / 255.
@@ -105,6 +110,12 @@ def measure(coco, name, data_root, img_prefix, seg_prefix=None):
                         f'label map of {img["file_name"]} not found at '
                         f'{seg}; check --seg-prefix')
                 label_map = np.asarray(Image.open(seg))
+                if label_map.shape[:2] != image.shape[:2]:
+                    raise ValueError(
+                        f'label map {seg} is {label_map.shape[1]} x '
+                        f'{label_map.shape[0]}, its image '
+                        f'{img["file_name"]} {image.shape[1]} x '
+                        f'{image.shape[0]}; they must match')
         for i in idx:
             ann = coco['annotations'][i]
             pixels = (object_pixels(image, label_map, ann)
