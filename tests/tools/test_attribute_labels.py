@@ -164,3 +164,10 @@ def test_a_label_map_of_another_size_is_named(scenes):
 def test_fewer_than_two_bins_is_a_usage_error(scenes):
     proc = _run(scenes, '--attribute', 'size', '--bins', '1', check=False)
     assert proc.returncode == 2 and '--bins' in proc.stderr
+
+
+def test_a_box_of_an_unlisted_image_is_named(scenes):
+    coco = json.loads((scenes / 'ann' / 'val.json').read_text())
+    coco['annotations'][1]['image_id'] = 7
+    (scenes / 'ann' / 'val.json').write_text(json.dumps(coco))
+    _fails(scenes, '--attribute', 'size', says=('annotation 2', 'image 7'))

@@ -121,6 +121,11 @@ def measure(coco, name, data_root, img_prefix, seg_prefix=None):
             pixels = (object_pixels(image, label_map, ann)
                       if image is not None else None)
             values[i] = attribute(name, ann, pixels)
+    for ann, v in zip(coco['annotations'], values):
+        if v is None:
+            raise ValueError(
+                f'annotation {ann.get("id")} names image {ann["image_id"]}, '
+                f'which the file\'s "images" lack; add it or remove the box')
     return np.array(values, dtype=np.float64)
 
 
